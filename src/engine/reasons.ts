@@ -1,0 +1,37 @@
+import { FEATURES, type FeatureName } from "./features.ts";
+import { formatYuan } from "./money.ts";
+
+/** A principal reason for an adverse decision: one feature that counted against the borrower. */
+export interface Reason {
+  code: string;
+  feature: FeatureName;
+  value: number;
+  /** Scorecard points this feature lost against its best band, when the score drove the decision. */
+  pointsLost: number | null;
+  en: string;
+  zh: string;
+}
+
+export const MAX_REASONS = 4;
+
+function formatValue(feature: FeatureName, value: number, locale: "en" | "zh"): string {
+  const unit = FEATURES[feature].unit;
+  if (unit === "ratio") return `${Math.round(value * 100)}%`;
+  if (unit === "fen") return locale === "en" ? `CNY ${formatYuan(value)}` : `${formatYuan(value)}元`;
+  if (unit === "flag") return value > 0 ? (locale === "en" ? "yes" : "是") : locale === "en" ? "no" : "否";
+  return String(value);
+}
+
+export function reasonFor(feature: FeatureName, value: number, pointsLost: number | null): Reason {
+  const def = FEATURES[feature];
+  const enLabel = def.en.replace(" (fen)", "");
+  const zhLabel = def.zh.replace("（分）", "");
+  return {
+    code: `R_${feature.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+    feature,
+    value,
+    pointsLost,
+    en: `${enLabel[0]?.toUpperCase()}${enLabel.slice(1)}: ${formatValue(feature, value, "en")}`,
+    zh: `${zhLabel}：${formatValue(feature, value, "zh")}`,
+  };
+}

@@ -1,0 +1,107 @@
+import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
+import type { Store } from "../store/connect.ts";
+import { decisionBodyHash, lineChangeBodyHash } from "./writeSet.ts";
+
+export interface LedgerProblem {
+  seq: number | null;
+  refId: string | null;
+  problem: string;
+}
+
+export interface AuditReport {
+  ok: boolean;
+  entries: number;
+  headSeq: number;
+  problems: LedgerProblem[];
+}
+
+const PAGE = 2000;
+const MAX_PROBLEMS = 100;
+
+/**
+ * Walks the hash chain from genesis and re-hashes every sealed record. Names the row of every
+ * break: an edited entry, a gap (deleted rows), a broken link (reordered or inserted rows), an
+ * edited or deleted record behind an entry, a truncated tail, or a record that was never sealed.
+ */
+export async function verifyLedger(store: Store): Promise<AuditReport> {
+  const db = store.db;
+  const problems: LedgerProblem[] = [];
+  const report = (p: LedgerProblem) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+  };
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let entries = 0;
+  const sealedDecisions = new Set<string>();
+  let lastSeq = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom("ledger")
+      .selectAll()
+      .where("seq", ">", lastSeq)
+      .orderBy("seq")
+      .limit(PAGE)
+      .execute();
+    if (rows.length === 0) break;
+    const decisionIds = rows.filter((r) => r.kind === "decision").map((r) => r.ref_id);
+    const changeIds = rows.filter((r) => r.kind === "line_change").map((r) => r.ref_id);
+    const decisions = new Map(
+      decisionIds.length === 0
+        ? []
+        : (await db.selectFrom("decisions").selectAll().where("id", "in", decisionIds).execute()).map((d) => [d.id, d]),
+    );
+    const changes = new Map(
+      changeIds.length === 0
+        ? []
+        : (await db.selectFrom("line_changes").selectAll().where("id", "in", changeIds).execute()).map((c) => [c.id, c]),
+    );
+    for (const row of rows) {
+      entries++;
+      if (row.seq !== expectedSeq) {
+        report({ seq: row.seq, refId: row.ref_id, problem: `ledger rows ${expectedSeq}..${row.seq - 1} are missing (deleted)` });
+      }
+      if (row.prev_hash !== prevHash) {
+        report({ seq: row.seq, refId: row.ref_id, problem: "ledger row does not link to the row before it (reordered, inserted or its predecessor edited)" });
+      }
+      const recomputed = chainHash({
+        seq: row.seq,
+        kind: row.kind,
+        refId: row.ref_id,
+        bodyHash: row.body_hash,
+        prevHash: row.prev_hash,
+        recordedAt: row.recorded_at,
+      });
+      if (recomputed !== row.hash) report({ seq: row.seq, refId: row.ref_id, problem: "ledger row was edited: its hash does not match its contents" });
+      if (row.kind === "decision") {
+        sealedDecisions.add(row.ref_id);
+        const d = decisions.get(row.ref_id);
+        if (d === undefined) report({ seq: row.seq, refId: row.ref_id, problem: `decision ${row.ref_id} was deleted` });
+        else if (decisionBodyHash(d) !== row.body_hash) report({ seq: row.seq, refId: row.ref_id, problem: `decision ${row.ref_id} was edited after it was sealed` });
+      } else if (row.kind === "line_change") {
+        const c = changes.get(row.ref_id);
+        if (c === undefined) report({ seq: row.seq, refId: row.ref_id, problem: `line change ${row.ref_id} was deleted` });
+        else if (lineChangeBodyHash(c) !== row.body_hash) report({ seq: row.seq, refId: row.ref_id, problem: `line change ${row.ref_id} was edited after it was sealed` });
+      }
+      prevHash = row.hash;
+      expectedSeq = row.seq + 1;
+      lastSeq = row.seq;
+    }
+  }
+  const head = await db.selectFrom("ledger_head").select(["seq", "hash"]).where("id", "=", 1).executeTakeFirst();
+  const headSeq = head?.seq ?? 0;
+  if (head === undefined) report({ seq: null, refId: null, problem: "ledger head row is missing" });
+  else if (head.seq !== lastSeq || head.hash !== prevHash) {
+    report({ seq: head.seq, refId: null, problem: `ledger head says row ${head.seq} but the chain ends at row ${lastSeq} (tail deleted or head edited)` });
+  }
+  const decisionCount = await db.selectFrom("decisions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  if (Number(decisionCount.n) > sealedDecisions.size) {
+    let after = "";
+    for (;;) {
+      const ids = await db.selectFrom("decisions").select("id").where("id", ">", after).orderBy("id").limit(PAGE).execute();
+      if (ids.length === 0) break;
+      for (const { id } of ids) if (!sealedDecisions.has(id)) report({ seq: null, refId: id, problem: `decision ${id} is not in the ledger (inserted outside Headroom)` });
+      after = ids[ids.length - 1]?.id ?? after;
+    }
+  }
+  return { ok: problems.length === 0, entries, headSeq, problems };
+}

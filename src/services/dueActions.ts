@@ -1,0 +1,54 @@
+import type { IngestDeps } from "./ingest.ts";
+import { loadLines, saveLines } from "./lineLoader.ts";
+import { WriteSet } from "./writeSet.ts";
+
+const DUE_CHUNK = 500;
+
+/**
+ * Carries out announced changes whose notice period has run. A line closed in the meantime
+ * cancels the pending change; anything else applies it and tells the borrower it took effect.
+ */
+export async function applyDueActions(deps: IngestDeps): Promise<{ applied: number; cancelled: number }> {
+  const { store, engine } = deps;
+  const total = { applied: 0, cancelled: 0 };
+  for (;;) {
+    const done = await deps.writeLock.run(() =>
+      store.db.transaction().execute(async (trx) => {
+        const now = deps.clock();
+        const due = await trx
+          .selectFrom("decisions")
+          .selectAll()
+          .where("status", "=", "scheduled")
+          .where("effective_at", "<=", now)
+          .orderBy("effective_at")
+          .limit(DUE_CHUNK)
+          .execute();
+        if (due.length === 0) return true;
+        const lines = await loadLines(trx, store, [...new Set(due.map((d) => d.account_id))]);
+        const writes = new WriteSet(engine, now);
+        for (const decision of due) {
+          const line = lines.get(decision.account_id);
+          const stillPending = line?.row.pending_decision_id === decision.id;
+          const status = line !== undefined && stillPending && line.row.status !== "CLOSED" ? "applied" : "cancelled";
+          if (line !== undefined && stillPending) {
+            line.row.pending_decision_id = null;
+            line.row.pending_action = null;
+            line.lineChanged = true;
+          }
+          if (status === "applied" && line !== undefined) {
+            writes.applyDecision(line, { ...decision, to_status: line.row.status === "FROZEN" ? "FROZEN" : decision.to_status });
+            writes.notify(line, decision, "action_applied", null);
+            total.applied++;
+          } else {
+            total.cancelled++;
+          }
+          await trx.updateTable("decisions").set({ status }).where("id", "=", decision.id).execute();
+        }
+        await saveLines(trx, lines.values(), now);
+        await writes.flush(trx, store);
+        return due.length < DUE_CHUNK;
+      }),
+    );
+    if (done) return total;
+  }
+}

@@ -1,0 +1,185 @@
+import { decide } from "../engine/decide.ts";
+import { type CreditEvent, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
+import { applyEvent, emptyFeatureState } from "../engine/features.ts";
+import type { Store } from "../store/connect.ts";
+import type { ActiveEngine } from "./engineConfig.ts";
+import { decisionInput, type LineRecord } from "./lineBook.ts";
+import { loadLines, saveLines } from "./lineLoader.ts";
+import type { Mutex } from "./mutex.ts";
+import { WriteSet } from "./writeSet.ts";
+
+export type EventOutcome =
+  | { id: string; status: "accepted"; decisionId?: string }
+  | { id: string; status: "duplicate" }
+  | { id: string; status: "rejected"; reason: string };
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  decisions: number;
+  results: EventOutcome[];
+}
+
+export interface IngestDeps {
+  store: Store;
+  engine: ActiveEngine;
+  clock: () => number;
+  writeLock: Mutex;
+}
+
+const ROWS_PER_STATEMENT = 200;
+
+/**
+ * Takes one batch of already-validated events through the decision loop in one transaction:
+ * event log, feature state, decisions for triggering events, ledger and outbox. Either all of
+ * that commits or none of it does, so a crash can lose no accepted event and duplicate no effect.
+ */
+export async function ingestEvents(deps: IngestDeps, events: readonly CreditEvent[]): Promise<IngestResult> {
+  if (events.length > MAX_EVENTS_PER_BATCH) {
+    throw new RangeError(`a batch holds at most ${MAX_EVENTS_PER_BATCH} events, got ${events.length}`);
+  }
+  const { store, engine } = deps;
+  const triggers = new Set<string>(engine.policy.triggers);
+  return deps.writeLock.run(() =>
+    store.db.transaction().execute(async (trx) => {
+      const recordedAt = deps.clock();
+      const outcomes = new Map<string, EventOutcome>();
+      const unique: CreditEvent[] = [];
+      for (const event of events) {
+        if (outcomes.has(event.id)) continue;
+        outcomes.set(event.id, { id: event.id, status: "duplicate" });
+        unique.push(event);
+      }
+      const lines = await loadLines(trx, store, [...new Set(unique.map((e) => e.accountId))]);
+      const opening = new Set(unique.filter((e) => e.type === "account_opened").map((e) => e.accountId));
+      const known = unique.filter((e) => {
+        if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
+        outcomes.set(e.id, { id: e.id, status: "rejected", reason: `account ${e.accountId} is not open` });
+        return false;
+      });
+
+      const inserted = new Set<string>();
+      for (let i = 0; i < known.length; i += ROWS_PER_STATEMENT) {
+        const rows = known.slice(i, i + ROWS_PER_STATEMENT).map((e) => ({
+          event_id: e.id,
+          account_id: e.accountId,
+          type: e.type,
+          occurred_at: Date.parse(e.occurredAt),
+          recorded_at: recordedAt,
+          payload: JSON.stringify(e.data),
+        }));
+        const result = await trx
+          .insertInto("events")
+          .values(rows)
+          .onConflict((oc) => oc.column("event_id").doNothing())
+          .returning("event_id")
+          .execute();
+        for (const r of result) inserted.add(r.event_id);
+      }
+
+      // Per-account order is event time; ties keep arrival order (the sort is stable).
+      const fresh = known
+        .filter((e) => inserted.has(e.id))
+        .map((e) => ({ event: e, at: Date.parse(e.occurredAt) }))
+        .sort((a, b) => (a.event.accountId < b.event.accountId ? -1 : a.event.accountId > b.event.accountId ? 1 : a.at - b.at));
+
+      const writes = new WriteSet(engine, recordedAt);
+      const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
+      for (const { event, at } of fresh) {
+        const outcome: EventOutcome = { id: event.id, status: "accepted" };
+        outcomes.set(event.id, outcome);
+        let line = lines.get(event.accountId);
+        if (event.type === "account_opened") {
+          if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
+          line = openLine(event, at);
+          lines.set(event.accountId, line);
+          newBorrowers.set(event.data.borrowerId, event);
+          continue;
+        }
+        if (line === undefined) continue;
+        applyEvent(line.state, event, at);
+        line.stateChanged = true;
+        if (applyBalance(line, event)) line.lineChanged = true;
+        if (!triggers.has(event.type)) continue;
+        const now = Math.min(at, recordedAt);
+        const input = decisionInput(line, { kind: "event", eventId: event.id, eventType: event.type }, now);
+        const decision = decide(input, engine, now);
+        outcome.decisionId = writes.record(line, input, decision, `event:${event.id}`).id;
+      }
+
+      if (newBorrowers.size > 0) {
+        const rows = [...newBorrowers.values()].map((e) => ({
+          id: e.data.borrowerId,
+          region: e.data.region,
+          segment: e.data.segment,
+          declared_income: e.data.declaredMonthlyIncome,
+          consent_bureau: e.data.consentBureau ? 1 : 0,
+          opt_out_automated: e.data.optOutAutomated ? 1 : 0,
+          created_at: Date.parse(e.occurredAt),
+        }));
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          await trx
+            .insertInto("borrowers")
+            .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+            .onConflict((oc) => oc.column("id").doNothing())
+            .execute();
+        }
+      }
+      await saveLines(trx, lines.values(), recordedAt);
+      await writes.flush(trx, store);
+
+      const reported = new Set<string>();
+      const results = events.map((e): EventOutcome => {
+        // A repeat of an id inside the same batch is a duplicate of its first occurrence.
+        if (reported.has(e.id)) return { id: e.id, status: "duplicate" };
+        reported.add(e.id);
+        return outcomes.get(e.id) as EventOutcome;
+      });
+      return {
+        accepted: results.filter((r) => r.status === "accepted").length,
+        duplicates: results.filter((r) => r.status === "duplicate").length,
+        rejected: results.filter((r) => r.status === "rejected").length,
+        decisions: writes.decisions.length,
+        results,
+      };
+    }),
+  );
+}
+
+function openLine(event: CreditEvent & { type: "account_opened" }, at: number): LineRecord {
+  return {
+    row: {
+      account_id: event.accountId,
+      borrower_id: event.data.borrowerId,
+      region: event.data.region,
+      segment: event.data.segment,
+      status: "ACTIVE",
+      limit_amount: event.data.initialLimit,
+      balance: 0,
+      opened_at: at,
+      last_change_at: null,
+      recent_limits: "[]",
+      pending_decision_id: null,
+      pending_action: null,
+      updated_at: at,
+    },
+    state: emptyFeatureState(at, event.data.declaredMonthlyIncome),
+    optOutAutomated: event.data.optOutAutomated,
+    stateChanged: true,
+    lineChanged: true,
+  };
+}
+
+/** Drawdowns raise and repayments lower the balance; the balance never goes below zero. */
+function applyBalance(line: LineRecord, event: CreditEvent): boolean {
+  if (event.type === "drawdown") {
+    line.row.balance += event.data.amount;
+    return true;
+  }
+  if (event.type === "repayment_made") {
+    line.row.balance = Math.max(0, line.row.balance - event.data.amount);
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,82 @@
+import { decide } from "../engine/decide.ts";
+import type { ActiveEngine } from "./engineConfig.ts";
+import type { IngestDeps } from "./ingest.ts";
+import { decisionInput } from "./lineBook.ts";
+import { loadLines, saveLines } from "./lineLoader.ts";
+import { WriteSet } from "./writeSet.ts";
+
+export interface ReviewProgress {
+  runId: string;
+  reviewed: number;
+  changed: number;
+  done: boolean;
+}
+
+export const REVIEW_CHUNK = 500;
+const DONE = "\u{10FFFF}";
+
+/**
+ * Periodic portfolio review: re-decides every open line in account order, a chunk per transaction.
+ * The cursor commits with the chunk, so a killed review resumes where it stopped, and decision
+ * keys include the run id, so a chunk replayed after a crash cannot decide twice. Reviews record
+ * only decisions that change something; the count of unchanged accounts is the run's progress.
+ */
+export async function runReview(
+  deps: IngestDeps,
+  runId: string,
+  onProgress: (p: ReviewProgress) => void = () => {},
+): Promise<ReviewProgress> {
+  const { store, engine } = deps;
+  const job = `review:${runId}`;
+  const progress: ReviewProgress = { runId, reviewed: 0, changed: 0, done: false };
+  for (;;) {
+    const chunk = await deps.writeLock.run(() =>
+      store.db.transaction().execute(async (trx) => {
+        const cursorRow = await trx.selectFrom("job_cursors").select("cursor").where("job", "=", job).executeTakeFirst();
+        const cursor = cursorRow?.cursor ?? "";
+        if (cursor === DONE) return null;
+        const ids = await trx
+          .selectFrom("credit_lines")
+          .select("account_id")
+          .where("account_id", ">", cursor)
+          .where("status", "!=", "CLOSED")
+          .orderBy("account_id")
+          .limit(REVIEW_CHUNK)
+          .execute();
+        const now = deps.clock();
+        const lines = await loadLines(trx, store, ids.map((r) => r.account_id));
+        const writes = reviewChunk(engine, lines.values(), runId, now);
+        await saveLines(trx, lines.values(), now);
+        await writes.flush(trx, store);
+        const last = ids[ids.length - 1]?.account_id;
+        const next = ids.length < REVIEW_CHUNK || last === undefined ? DONE : last;
+        await trx
+          .insertInto("job_cursors")
+          .values({ job, cursor: next, updated_at: now })
+          .onConflict((oc) => oc.column("job").doUpdateSet({ cursor: next, updated_at: now }))
+          .execute();
+        return { reviewed: ids.length, changed: writes.decisions.length, done: next === DONE };
+      }),
+    );
+    if (chunk === null) {
+      progress.done = true;
+      return progress;
+    }
+    progress.reviewed += chunk.reviewed;
+    progress.changed += chunk.changed;
+    progress.done = chunk.done;
+    onProgress(progress);
+    if (chunk.done) return progress;
+  }
+}
+
+function reviewChunk(engine: ActiveEngine, lines: Iterable<import("./lineBook.ts").LineRecord>, runId: string, now: number) {
+  const writes = new WriteSet(engine, now);
+  for (const line of lines) {
+    const input = decisionInput(line, { kind: "review", runId }, now);
+    const decision = decide(input, engine, now);
+    if (decision.action === "none") continue;
+    writes.record(line, input, decision, `review:${runId}:${line.row.account_id}`);
+  }
+  return writes;
+}

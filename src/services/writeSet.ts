@@ -1,0 +1,226 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
+import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
+import type { Store } from "../store/connect.ts";
+import type {
+  Database,
+  DecisionTable,
+  LineChangeTable,
+  OutboxTable,
+} from "../store/schema.ts";
+import type { ActiveEngine } from "./engineConfig.ts";
+import { applyToLine, type LineRecord } from "./lineBook.ts";
+import { deterministicId } from "./ids.ts";
+
+export type DecisionStatus = "applied" | "scheduled" | "pending_review" | "no_change" | "cancelled";
+
+interface Sealed {
+  kind: string;
+  refId: string;
+  bodyHash: string;
+}
+
+/** Chunk size for multi-row statements: well under SQLite's 32,766 bound variables. */
+const ROWS_PER_STATEMENT = 200;
+
+/**
+ * The seal covers everything decided; the status (scheduled -> applied) moves later and is
+ * evidenced by its own sealed line change instead.
+ */
+export function decisionBodyHash(d: DecisionTable): string {
+  return bodyHash([
+    d.id,
+    d.idempotency_key,
+    d.account_id,
+    d.action,
+    d.from_limit,
+    d.to_limit,
+    d.from_status,
+    d.to_status,
+    d.decided_at,
+    d.effective_at,
+    d.policy_version,
+    d.model_version,
+    d.input,
+    d.output,
+  ]);
+}
+
+export function lineChangeBodyHash(c: LineChangeTable): string {
+  return bodyHash([
+    c.id,
+    c.account_id,
+    c.decision_id,
+    c.from_limit,
+    c.to_limit,
+    c.from_status,
+    c.to_status,
+    c.effective_at,
+  ]);
+}
+
+/**
+ * Everything one transaction will write, collected in memory and flushed with multi-row
+ * statements: the decision records, the line changes, their ledger seals and the notices.
+ */
+export class WriteSet {
+  readonly decisions: DecisionTable[] = [];
+  readonly lineChanges: LineChangeTable[] = [];
+  readonly outbox: OutboxTable[] = [];
+  private readonly sealed: Sealed[] = [];
+
+  constructor(
+    private readonly engine: ActiveEngine,
+    private readonly recordedAt: number,
+  ) {}
+
+  /**
+   * Records a decision and carries it out: applied now, scheduled after notice, or held for a
+   * reviewer. Notices go to the outbox in the same transaction.
+   */
+  record(line: LineRecord, input: DecisionInput, decision: Decision, idempotencyKey: string): DecisionTable {
+    const id = deterministicId("dec", idempotencyKey);
+    let status: DecisionStatus;
+    if (decision.action === "none") status = "no_change";
+    else if (decision.requiresReview) status = "pending_review";
+    else if (decision.effectiveAt > decision.decidedAt) status = "scheduled";
+    else status = "applied";
+    const row: DecisionTable = {
+      id,
+      idempotency_key: idempotencyKey,
+      account_id: decision.accountId,
+      trigger_kind: input.trigger.kind,
+      action: decision.action,
+      rule_id: decision.ruleId,
+      adverse: decision.adverse ? 1 : 0,
+      status,
+      from_limit: decision.fromLimit,
+      to_limit: decision.toLimit,
+      from_status: decision.fromStatus,
+      to_status: decision.toStatus,
+      score: decision.score,
+      decided_at: decision.decidedAt,
+      effective_at: decision.effectiveAt,
+      recorded_at: this.recordedAt,
+      policy_version: this.engine.policy.version,
+      model_version: this.engine.model.version,
+      input: JSON.stringify(input),
+      output: JSON.stringify(decision),
+    };
+    this.decisions.push(row);
+    this.sealed.push({ kind: "decision", refId: id, bodyHash: decisionBodyHash(row) });
+    if (status === "applied") this.applyDecision(line, row);
+    if (status === "scheduled") {
+      line.row.pending_decision_id = id;
+      line.row.pending_action = decision.action;
+      line.lineChanged = true;
+    }
+    if (status !== "no_change") this.notify(line, row, status === "applied" ? "line_changed" : status, decision);
+    return row;
+  }
+
+  /** Applies a recorded decision to its line now (at once, or when its notice period has run). */
+  applyDecision(line: LineRecord, decision: DecisionTable): void {
+    const at = Math.max(decision.effective_at, decision.decided_at);
+    const from = { limit: line.row.limit_amount, status: line.row.status };
+    const toStatus = decision.to_status as LineStatus;
+    if (!applyToLine(line, { toLimit: decision.to_limit, toStatus }, at)) return;
+    const change: LineChangeTable = {
+      id: deterministicId("chg", decision.id),
+      account_id: decision.account_id,
+      decision_id: decision.id,
+      from_limit: from.limit,
+      to_limit: decision.to_limit,
+      from_status: from.status,
+      to_status: decision.to_status,
+      effective_at: at,
+      recorded_at: this.recordedAt,
+    };
+    this.lineChanges.push(change);
+    this.sealed.push({ kind: "line_change", refId: change.id, bodyHash: lineChangeBodyHash(change) });
+  }
+
+  notify(line: LineRecord, decision: DecisionTable, kind: string, detail: Decision | null): void {
+    const payload = {
+      kind,
+      accountId: decision.account_id,
+      borrowerId: line.row.borrower_id,
+      decisionId: decision.id,
+      action: decision.action,
+      fromLimit: decision.from_limit,
+      toLimit: decision.to_limit,
+      toStatus: decision.to_status,
+      effectiveAt: new Date(decision.effective_at).toISOString(),
+      reasons: detail?.reasons ?? [],
+      recall: detail?.recall ?? false,
+    };
+    this.outbox.push({
+      id: deterministicId("ntc", `${kind}:${decision.id}`),
+      idempotency_key: `${kind}:${decision.id}`,
+      account_id: decision.account_id,
+      kind,
+      payload: JSON.stringify(payload),
+      status: "pending",
+      attempts: 0,
+      next_attempt_at: this.recordedAt,
+      created_at: this.recordedAt,
+      delivered_at: null,
+      last_error: null,
+    });
+  }
+
+  isEmpty(): boolean {
+    return this.decisions.length === 0 && this.lineChanges.length === 0 && this.outbox.length === 0;
+  }
+
+  async flush(trx: Transaction<Database> | Kysely<Database>, store: Store): Promise<void> {
+    for (let i = 0; i < this.decisions.length; i += ROWS_PER_STATEMENT) {
+      await trx.insertInto("decisions").values(this.decisions.slice(i, i + ROWS_PER_STATEMENT)).execute();
+    }
+    for (let i = 0; i < this.lineChanges.length; i += ROWS_PER_STATEMENT) {
+      await trx.insertInto("line_changes").values(this.lineChanges.slice(i, i + ROWS_PER_STATEMENT)).execute();
+    }
+    for (let i = 0; i < this.outbox.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto("outbox")
+        .values(this.outbox.slice(i, i + ROWS_PER_STATEMENT))
+        .onConflict((oc) => oc.column("idempotency_key").doNothing())
+        .execute();
+    }
+    await appendToLedger(trx, store, this.sealed, this.recordedAt);
+  }
+}
+
+/** Appends seals to the hash chain. The head row is locked so concurrent writers queue, never fork. */
+export async function appendToLedger(
+  trx: Transaction<Database> | Kysely<Database>,
+  store: Store,
+  seals: readonly Sealed[],
+  recordedAt: number,
+): Promise<void> {
+  if (seals.length === 0) return;
+  let headQuery = trx.selectFrom("ledger_head").select(["seq", "hash"]).where("id", "=", 1);
+  if (store.dialect === "postgres") headQuery = headQuery.forUpdate();
+  const head = await headQuery.executeTakeFirstOrThrow();
+  let seq = head.seq;
+  let prevHash = head.hash;
+  const rows = seals.map((s) => {
+    seq += 1;
+    const entry: LedgerEntry = { seq, kind: s.kind, refId: s.refId, bodyHash: s.bodyHash, prevHash, recordedAt };
+    const hash = chainHash(entry);
+    prevHash = hash;
+    return {
+      seq,
+      kind: s.kind,
+      ref_id: s.refId,
+      body_hash: s.bodyHash,
+      prev_hash: entry.prevHash,
+      hash,
+      recorded_at: recordedAt,
+    };
+  });
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    await trx.insertInto("ledger").values(rows.slice(i, i + ROWS_PER_STATEMENT)).execute();
+  }
+  await trx.updateTable("ledger_head").set({ seq, hash: prevHash }).where("id", "=", 1).execute();
+}

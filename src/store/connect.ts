@@ -1,0 +1,53 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import { migrateToLatest } from "./migrations.ts";
+import type { Database } from "./schema.ts";
+
+export type StoreDialect = "sqlite" | "postgres";
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: StoreDialect;
+  /** Where the data lives, with any password removed, for logs. */
+  location: string;
+  close(): Promise<void>;
+}
+
+const PG_INT8_OID = 20;
+
+/**
+ * pg returns bigint columns as strings; every amount and time here is a bigint, so this is the one
+ * place they become numbers, refusing any value a JavaScript number cannot hold exactly.
+ */
+pg.types.setTypeParser(PG_INT8_OID, (text: string) => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`bigint ${text} is beyond 2^53`);
+  return value;
+});
+
+export const DEFAULT_SQLITE_PATH = "data/headroom.db";
+
+export async function openStore(url: string | undefined = process.env.HEADROOM_DATABASE_URL): Promise<Store> {
+  const target = url ?? `sqlite:${DEFAULT_SQLITE_PATH}`;
+  let store: Store;
+  if (target.startsWith("postgres://") || target.startsWith("postgresql://")) {
+    const pool = new pg.Pool({ connectionString: target, max: 8 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    store = { db, dialect: "postgres", location: target.replace(/:[^:@/]*@/, ":***@"), close: () => db.destroy() };
+  } else {
+    const file = target.replace(/^sqlite:/, "");
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    const database = new SQLite(file);
+    database.pragma("journal_mode = WAL");
+    database.pragma("synchronous = NORMAL");
+    database.pragma("busy_timeout = 5000");
+    database.pragma("foreign_keys = ON");
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    store = { db, dialect: "sqlite", location: file, close: () => db.destroy() };
+  }
+  await migrateToLatest(store.db);
+  return store;
+}

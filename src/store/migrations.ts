@@ -1,0 +1,163 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+
+/** Migrations are code, in order; both dialects run the same ones. */
+const migrations: Record<string, Migration> = {
+  "0001_foundation": {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("borrowers")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("region", "text", (c) => c.notNull())
+        .addColumn("segment", "text", (c) => c.notNull())
+        .addColumn("declared_income", "bigint", (c) => c.notNull())
+        .addColumn("consent_bureau", "integer", (c) => c.notNull())
+        .addColumn("opt_out_automated", "integer", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("credit_lines")
+        .addColumn("account_id", "text", (c) => c.primaryKey())
+        .addColumn("borrower_id", "text", (c) => c.notNull())
+        .addColumn("region", "text", (c) => c.notNull())
+        .addColumn("segment", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("limit_amount", "bigint", (c) => c.notNull())
+        .addColumn("balance", "bigint", (c) => c.notNull())
+        .addColumn("opened_at", "bigint", (c) => c.notNull())
+        .addColumn("last_change_at", "bigint")
+        .addColumn("recent_limits", "text", (c) => c.notNull())
+        .addColumn("pending_decision_id", "text")
+        .addColumn("pending_action", "text")
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("credit_lines_borrower").on("credit_lines").column("borrower_id").execute();
+      await db.schema
+        .createTable("line_changes")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("account_id", "text", (c) => c.notNull())
+        .addColumn("decision_id", "text", (c) => c.notNull())
+        .addColumn("from_limit", "bigint", (c) => c.notNull())
+        .addColumn("to_limit", "bigint", (c) => c.notNull())
+        .addColumn("from_status", "text", (c) => c.notNull())
+        .addColumn("to_status", "text", (c) => c.notNull())
+        .addColumn("effective_at", "bigint", (c) => c.notNull())
+        .addColumn("recorded_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("line_changes_account").on("line_changes").column("account_id").execute();
+      await db.schema
+        .createTable("events")
+        .addColumn("event_id", "text", (c) => c.primaryKey())
+        .addColumn("account_id", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("occurred_at", "bigint", (c) => c.notNull())
+        .addColumn("recorded_at", "bigint", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("events_account_time")
+        .on("events")
+        .columns(["account_id", "occurred_at"])
+        .execute();
+      await db.schema
+        .createTable("feature_states")
+        .addColumn("account_id", "text", (c) => c.primaryKey())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("decisions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("idempotency_key", "text", (c) => c.notNull().unique())
+        .addColumn("account_id", "text", (c) => c.notNull())
+        .addColumn("trigger_kind", "text", (c) => c.notNull())
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("rule_id", "text")
+        .addColumn("adverse", "integer", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("from_limit", "bigint", (c) => c.notNull())
+        .addColumn("to_limit", "bigint", (c) => c.notNull())
+        .addColumn("from_status", "text", (c) => c.notNull())
+        .addColumn("to_status", "text", (c) => c.notNull())
+        .addColumn("score", "integer", (c) => c.notNull())
+        .addColumn("decided_at", "bigint", (c) => c.notNull())
+        .addColumn("effective_at", "bigint", (c) => c.notNull())
+        .addColumn("recorded_at", "bigint", (c) => c.notNull())
+        .addColumn("policy_version", "text", (c) => c.notNull())
+        .addColumn("model_version", "text", (c) => c.notNull())
+        .addColumn("input", "text", (c) => c.notNull())
+        .addColumn("output", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("decisions_account_time")
+        .on("decisions")
+        .columns(["account_id", "decided_at"])
+        .execute();
+      await db.schema
+        .createIndex("decisions_status_effective")
+        .on("decisions")
+        .columns(["status", "effective_at"])
+        .execute();
+      await db.schema
+        .createTable("ledger")
+        .addColumn("seq", "bigint", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("ref_id", "text", (c) => c.notNull())
+        .addColumn("body_hash", "text", (c) => c.notNull())
+        .addColumn("prev_hash", "text", (c) => c.notNull())
+        .addColumn("hash", "text", (c) => c.notNull())
+        .addColumn("recorded_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("ledger_head")
+        .addColumn("id", "integer", (c) => c.primaryKey())
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("hash", "text", (c) => c.notNull())
+        .execute();
+      await db
+        .insertInto("ledger_head")
+        .values({ id: 1, seq: 0, hash: "0".repeat(64) })
+        .execute();
+      await db.schema
+        .createTable("outbox")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("idempotency_key", "text", (c) => c.notNull().unique())
+        .addColumn("account_id", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("payload", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("delivered_at", "bigint")
+        .addColumn("last_error", "text")
+        .execute();
+      await db.schema
+        .createIndex("outbox_due")
+        .on("outbox")
+        .columns(["status", "next_attempt_at"])
+        .execute();
+      await db.schema
+        .createTable("job_cursors")
+        .addColumn("job", "text", (c) => c.primaryKey())
+        .addColumn("cursor", "text", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+class CodeMigrations implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest<T>(db: Kysely<T>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new CodeMigrations() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error !== undefined || failed !== undefined) {
+    throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String(error)}`);
+  }
+}

@@ -1,0 +1,136 @@
+import type { Generated } from "kysely";
+
+/**
+ * One schema for SQLite and PostgreSQL. Money is integer fen (bigint), times are epoch
+ * milliseconds (bigint), flags are 0/1 integers and documents are JSON text, so both dialects
+ * store and return the same values.
+ */
+export interface BorrowerTable {
+  id: string;
+  region: string;
+  segment: string;
+  declared_income: number;
+  consent_bureau: number;
+  opt_out_automated: number;
+  created_at: number;
+}
+
+export interface CreditLineTable {
+  account_id: string;
+  borrower_id: string;
+  region: string;
+  segment: string;
+  status: string;
+  limit_amount: number;
+  balance: number;
+  opened_at: number;
+  last_change_at: number | null;
+  /** JSON [{at, limit}] of the limits held in the last 30 days, for the max-cut guardrail. */
+  recent_limits: string;
+  pending_decision_id: string | null;
+  pending_action: string | null;
+  updated_at: number;
+}
+
+export interface LineChangeTable {
+  id: string;
+  account_id: string;
+  decision_id: string;
+  from_limit: number;
+  to_limit: number;
+  from_status: string;
+  to_status: string;
+  effective_at: number;
+  recorded_at: number;
+}
+
+export interface EventTable {
+  event_id: string;
+  account_id: string;
+  type: string;
+  occurred_at: number;
+  recorded_at: number;
+  payload: string;
+}
+
+export interface FeatureStateTable {
+  account_id: string;
+  state: string;
+  updated_at: number;
+}
+
+export interface DecisionTable {
+  id: string;
+  idempotency_key: string;
+  account_id: string;
+  trigger_kind: string;
+  action: string;
+  rule_id: string | null;
+  adverse: number;
+  /** applied | scheduled | pending_review | no_change | cancelled */
+  status: string;
+  from_limit: number;
+  to_limit: number;
+  from_status: string;
+  to_status: string;
+  score: number;
+  decided_at: number;
+  effective_at: number;
+  recorded_at: number;
+  policy_version: string;
+  model_version: string;
+  input: string;
+  output: string;
+}
+
+export interface LedgerTable {
+  seq: number;
+  kind: string;
+  ref_id: string;
+  body_hash: string;
+  prev_hash: string;
+  hash: string;
+  recorded_at: number;
+}
+
+export interface LedgerHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface OutboxTable {
+  id: string;
+  idempotency_key: string;
+  account_id: string;
+  kind: string;
+  payload: string;
+  /** pending | delivered | failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+}
+
+export interface JobCursorTable {
+  job: string;
+  cursor: string;
+  updated_at: number;
+}
+
+export interface Database {
+  borrowers: BorrowerTable;
+  credit_lines: CreditLineTable;
+  line_changes: LineChangeTable;
+  events: EventTable;
+  feature_states: FeatureStateTable;
+  decisions: DecisionTable;
+  ledger: LedgerTable;
+  ledger_head: LedgerHeadTable;
+  outbox: OutboxTable;
+  job_cursors: JobCursorTable;
+}
+
+export type { Generated };
