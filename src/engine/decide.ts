@@ -113,7 +113,9 @@ const CONTEXT_FACTS: ReadonlySet<FactName> = new Set(["score", "frozen", "closed
 
 function isAgainstBorrower(feature: FeatureName, condition: Condition): boolean {
   const higherHurts = FEATURES[feature].adverse === "higher";
-  return higherHurts ? condition.op === ">=" || condition.op === ">" : condition.op === "<=" || condition.op === "<";
+  return higherHurts
+    ? condition.op === ">=" || condition.op === ">"
+    : condition.op === "<=" || condition.op === "<";
 }
 
 /**
@@ -158,7 +160,8 @@ function affordabilityFor(input: DecisionInput, policy: Policy, proposed: Fen): 
   const headroom = g.maxDebtToIncomeAfterIncrease * income - obligations;
   const limitAffordable = headroom > 0 ? floorToYuan(headroom / g.minimumPaymentRate) : 0;
   const newMinimumPayment = Math.ceil(proposed * g.minimumPaymentRate);
-  const debtToIncomeAfter = income > 0 ? (obligations + newMinimumPayment) / income : Number.POSITIVE_INFINITY;
+  const debtToIncomeAfter =
+    income > 0 ? (obligations + newMinimumPayment) / income : Number.POSITIVE_INFINITY;
   return {
     income,
     incomeVerified: verified,
@@ -216,12 +219,23 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
         : matched.limit.kind === "factor"
           ? floorToYuan(line.limit * matched.limit.factor)
           : line.limit;
-    const sinceChange = line.lastChangeAt === null ? Number.POSITIVE_INFINITY : daysBetween(line.lastChangeAt, now);
-    if (matched.urgency !== "urgent" && line.pendingAction !== null) {
+    const sinceChange =
+      line.lastChangeAt === null ? Number.POSITIVE_INFINITY : daysBetween(line.lastChangeAt, now);
+    if (line.pendingAction === matched.action) {
+      guardrails.push(`pending: this ${matched.action} is already announced or awaiting review`);
+      action = "none";
+    } else if (matched.urgency !== "urgent" && line.pendingAction !== null) {
       guardrails.push(`pending-notice: a ${line.pendingAction} is already announced`);
       action = "none";
-    } else if (matched.urgency !== "urgent" && sinceChange < g.minDaysBetweenChanges) {
-      guardrails.push(`min-interval: last change ${sinceChange} days ago, minimum ${g.minDaysBetweenChanges}`);
+    } else if (
+      matched.urgency !== "urgent" &&
+      matched.action !== "reopen" &&
+      sinceChange < g.minDaysBetweenChanges
+    ) {
+      // Restoring access after a cure is never held back; the interval stops limit amounts flapping.
+      guardrails.push(
+        `min-interval: last change ${sinceChange} days ago, minimum ${g.minDaysBetweenChanges}`,
+      );
       action = "none";
     } else if (action === "decrease") {
       const floor = floorToYuan(Math.ceil(line.highestLimit30d * (1 - g.maxCutPer30d)));

@@ -9,19 +9,59 @@ import { daysBetween, type EpochMs, MS_PER_DAY } from "./time.ts";
  */
 export const FEATURES = {
   dpd: { en: "days past due now", zh: "当前逾期天数", unit: "days", adverse: "higher" },
-  overdueCount12m: { en: "overdue instalments in 12 months", zh: "近12个月逾期次数", unit: "count", adverse: "higher" },
-  inquiries30d: { en: "credit inquiries in 30 days", zh: "近30天征信查询次数", unit: "count", adverse: "higher" },
-  inquiries90d: { en: "credit inquiries in 90 days", zh: "近90天征信查询次数", unit: "count", adverse: "higher" },
+  overdueCount12m: {
+    en: "overdue instalments in 12 months",
+    zh: "近12个月逾期次数",
+    unit: "count",
+    adverse: "higher",
+  },
+  inquiries30d: {
+    en: "credit inquiries in 30 days",
+    zh: "近30天征信查询次数",
+    unit: "count",
+    adverse: "higher",
+  },
+  inquiries90d: {
+    en: "credit inquiries in 90 days",
+    zh: "近90天征信查询次数",
+    unit: "count",
+    adverse: "higher",
+  },
   otherLenders: { en: "loans open at other lenders", zh: "其他机构在贷数", unit: "count", adverse: "higher" },
-  newLenders90d: { en: "new lenders in 90 days", zh: "近90天新增借贷机构数", unit: "count", adverse: "higher" },
+  newLenders90d: {
+    en: "new lenders in 90 days",
+    zh: "近90天新增借贷机构数",
+    unit: "count",
+    adverse: "higher",
+  },
   utilisation: { en: "share of the line in use", zh: "额度使用率", unit: "ratio", adverse: "higher" },
-  debtToIncome: { en: "monthly debt payments to income", zh: "月负债收入比", unit: "ratio", adverse: "higher" },
+  debtToIncome: {
+    en: "monthly debt payments to income",
+    zh: "月负债收入比",
+    unit: "ratio",
+    adverse: "higher",
+  },
   incomeChange: { en: "change in verified income", zh: "收入变化", unit: "ratio", adverse: "lower" },
   monthsOnBook: { en: "months with us", zh: "在本平台月数", unit: "months", adverse: "lower" },
-  loginAnomalies30d: { en: "unusual logins in 30 days", zh: "近30天异常登录次数", unit: "count", adverse: "higher" },
-  prohibitedUse90d: { en: "funds used for prohibited purposes in 90 days", zh: "近90天资金违规用途次数", unit: "count", adverse: "higher" },
+  loginAnomalies30d: {
+    en: "unusual logins in 30 days",
+    zh: "近30天异常登录次数",
+    unit: "count",
+    adverse: "higher",
+  },
+  prohibitedUse90d: {
+    en: "funds used for prohibited purposes in 90 days",
+    zh: "近90天资金违规用途次数",
+    unit: "count",
+    adverse: "higher",
+  },
   fraudFlag: { en: "fraud reported", zh: "欺诈报告", unit: "flag", adverse: "higher" },
-  monthlyIncome: { en: "monthly income on file (fen)", zh: "登记月收入（分）", unit: "fen", adverse: "lower" },
+  monthlyIncome: {
+    en: "monthly income on file (fen)",
+    zh: "登记月收入（分）",
+    unit: "fen",
+    adverse: "lower",
+  },
 } as const;
 
 export type FeatureName = keyof typeof FEATURES;
@@ -142,10 +182,12 @@ export function applyEvent(state: FeatureState, event: CreditEvent, at: EpochMs)
       if (event.data.anomalous) pushBounded(state.loginAnomalies, at, FEATURE_LIMITS.timestamps);
       break;
     case "transaction":
-      if (isProhibitedPurpose(event.data.category)) pushBounded(state.prohibitedUses, at, FEATURE_LIMITS.timestamps);
+      if (isProhibitedPurpose(event.data.category))
+        pushBounded(state.prohibitedUses, at, FEATURE_LIMITS.timestamps);
       break;
     case "drawdown":
-      if (isProhibitedPurpose(event.data.purpose)) pushBounded(state.prohibitedUses, at, FEATURE_LIMITS.timestamps);
+      if (isProhibitedPurpose(event.data.purpose))
+        pushBounded(state.prohibitedUses, at, FEATURE_LIMITS.timestamps);
       break;
     case "fraud_reported":
       state.fraudAt = at;

@@ -4,7 +4,8 @@ export type Fen = number;
 export const FEN_PER_YUAN = 100;
 
 export function assertFen(value: number, what: string): Fen {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be an integer number of fen, got ${value}`);
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`${what} must be an integer number of fen, got ${value}`);
   return value;
 }
 

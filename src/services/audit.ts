@@ -48,20 +48,34 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
     const decisions = new Map(
       decisionIds.length === 0
         ? []
-        : (await db.selectFrom("decisions").selectAll().where("id", "in", decisionIds).execute()).map((d) => [d.id, d]),
+        : (await db.selectFrom("decisions").selectAll().where("id", "in", decisionIds).execute()).map((d) => [
+            d.id,
+            d,
+          ]),
     );
     const changes = new Map(
       changeIds.length === 0
         ? []
-        : (await db.selectFrom("line_changes").selectAll().where("id", "in", changeIds).execute()).map((c) => [c.id, c]),
+        : (await db.selectFrom("line_changes").selectAll().where("id", "in", changeIds).execute()).map(
+            (c) => [c.id, c],
+          ),
     );
     for (const row of rows) {
       entries++;
       if (row.seq !== expectedSeq) {
-        report({ seq: row.seq, refId: row.ref_id, problem: `ledger rows ${expectedSeq}..${row.seq - 1} are missing (deleted)` });
+        report({
+          seq: row.seq,
+          refId: row.ref_id,
+          problem: `ledger rows ${expectedSeq}..${row.seq - 1} are missing (deleted)`,
+        });
       }
       if (row.prev_hash !== prevHash) {
-        report({ seq: row.seq, refId: row.ref_id, problem: "ledger row does not link to the row before it (reordered, inserted or its predecessor edited)" });
+        report({
+          seq: row.seq,
+          refId: row.ref_id,
+          problem:
+            "ledger row does not link to the row before it (reordered, inserted or its predecessor edited)",
+        });
       }
       const recomputed = chainHash({
         seq: row.seq,
@@ -71,35 +85,75 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
         prevHash: row.prev_hash,
         recordedAt: row.recorded_at,
       });
-      if (recomputed !== row.hash) report({ seq: row.seq, refId: row.ref_id, problem: "ledger row was edited: its hash does not match its contents" });
+      if (recomputed !== row.hash)
+        report({
+          seq: row.seq,
+          refId: row.ref_id,
+          problem: "ledger row was edited: its hash does not match its contents",
+        });
       if (row.kind === "decision") {
         sealedDecisions.add(row.ref_id);
         const d = decisions.get(row.ref_id);
-        if (d === undefined) report({ seq: row.seq, refId: row.ref_id, problem: `decision ${row.ref_id} was deleted` });
-        else if (decisionBodyHash(d) !== row.body_hash) report({ seq: row.seq, refId: row.ref_id, problem: `decision ${row.ref_id} was edited after it was sealed` });
+        if (d === undefined)
+          report({ seq: row.seq, refId: row.ref_id, problem: `decision ${row.ref_id} was deleted` });
+        else if (decisionBodyHash(d) !== row.body_hash)
+          report({
+            seq: row.seq,
+            refId: row.ref_id,
+            problem: `decision ${row.ref_id} was edited after it was sealed`,
+          });
       } else if (row.kind === "line_change") {
         const c = changes.get(row.ref_id);
-        if (c === undefined) report({ seq: row.seq, refId: row.ref_id, problem: `line change ${row.ref_id} was deleted` });
-        else if (lineChangeBodyHash(c) !== row.body_hash) report({ seq: row.seq, refId: row.ref_id, problem: `line change ${row.ref_id} was edited after it was sealed` });
+        if (c === undefined)
+          report({ seq: row.seq, refId: row.ref_id, problem: `line change ${row.ref_id} was deleted` });
+        else if (lineChangeBodyHash(c) !== row.body_hash)
+          report({
+            seq: row.seq,
+            refId: row.ref_id,
+            problem: `line change ${row.ref_id} was edited after it was sealed`,
+          });
       }
       prevHash = row.hash;
       expectedSeq = row.seq + 1;
       lastSeq = row.seq;
     }
   }
-  const head = await db.selectFrom("ledger_head").select(["seq", "hash"]).where("id", "=", 1).executeTakeFirst();
+  const head = await db
+    .selectFrom("ledger_head")
+    .select(["seq", "hash"])
+    .where("id", "=", 1)
+    .executeTakeFirst();
   const headSeq = head?.seq ?? 0;
   if (head === undefined) report({ seq: null, refId: null, problem: "ledger head row is missing" });
   else if (head.seq !== lastSeq || head.hash !== prevHash) {
-    report({ seq: head.seq, refId: null, problem: `ledger head says row ${head.seq} but the chain ends at row ${lastSeq} (tail deleted or head edited)` });
+    report({
+      seq: head.seq,
+      refId: null,
+      problem: `ledger head says row ${head.seq} but the chain ends at row ${lastSeq} (tail deleted or head edited)`,
+    });
   }
-  const decisionCount = await db.selectFrom("decisions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const decisionCount = await db
+    .selectFrom("decisions")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
   if (Number(decisionCount.n) > sealedDecisions.size) {
     let after = "";
     for (;;) {
-      const ids = await db.selectFrom("decisions").select("id").where("id", ">", after).orderBy("id").limit(PAGE).execute();
+      const ids = await db
+        .selectFrom("decisions")
+        .select("id")
+        .where("id", ">", after)
+        .orderBy("id")
+        .limit(PAGE)
+        .execute();
       if (ids.length === 0) break;
-      for (const { id } of ids) if (!sealedDecisions.has(id)) report({ seq: null, refId: id, problem: `decision ${id} is not in the ledger (inserted outside Headroom)` });
+      for (const { id } of ids)
+        if (!sealedDecisions.has(id))
+          report({
+            seq: null,
+            refId: id,
+            problem: `decision ${id} is not in the ledger (inserted outside Headroom)`,
+          });
       after = ids[ids.length - 1]?.id ?? after;
     }
   }

@@ -29,14 +29,18 @@ export async function applyDueActions(deps: IngestDeps): Promise<{ applied: numb
         for (const decision of due) {
           const line = lines.get(decision.account_id);
           const stillPending = line?.row.pending_decision_id === decision.id;
-          const status = line !== undefined && stillPending && line.row.status !== "CLOSED" ? "applied" : "cancelled";
+          const status =
+            line !== undefined && stillPending && line.row.status !== "CLOSED" ? "applied" : "cancelled";
           if (line !== undefined && stillPending) {
             line.row.pending_decision_id = null;
             line.row.pending_action = null;
             line.lineChanged = true;
           }
           if (status === "applied" && line !== undefined) {
-            writes.applyDecision(line, { ...decision, to_status: line.row.status === "FROZEN" ? "FROZEN" : decision.to_status });
+            writes.applyDecision(line, {
+              ...decision,
+              to_status: line.row.status === "FROZEN" ? "FROZEN" : decision.to_status,
+            });
             writes.notify(line, decision, "action_applied", null);
             total.applied++;
           } else {

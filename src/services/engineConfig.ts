@@ -8,6 +8,9 @@ export interface ActiveEngine extends DecisionContext {
   model: PointsModel;
 }
 
-export function activeEngine(policy: Policy = DEFAULT_POLICY, model: PointsModel = DEFAULT_POINTS_MODEL): ActiveEngine {
+export function activeEngine(
+  policy: Policy = DEFAULT_POLICY,
+  model: PointsModel = DEFAULT_POINTS_MODEL,
+): ActiveEngine {
   return { policy, model, scorer: compileModel(model) };
 }

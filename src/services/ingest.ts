@@ -1,5 +1,5 @@
 import { decide } from "../engine/decide.ts";
-import { type CreditEvent, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
+import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import type { Store } from "../store/connect.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
@@ -59,37 +59,38 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
         return false;
       });
 
-      const inserted = new Set<string>();
+      const seen = new Set<string>();
       for (let i = 0; i < known.length; i += ROWS_PER_STATEMENT) {
-        const rows = known.slice(i, i + ROWS_PER_STATEMENT).map((e) => ({
-          event_id: e.id,
-          account_id: e.accountId,
-          type: e.type,
-          occurred_at: Date.parse(e.occurredAt),
-          recorded_at: recordedAt,
-          payload: JSON.stringify(e.data),
-        }));
-        const result = await trx
-          .insertInto("events")
-          .values(rows)
-          .onConflict((oc) => oc.column("event_id").doNothing())
-          .returning("event_id")
-          .execute();
-        for (const r of result) inserted.add(r.event_id);
+        const ids = known.slice(i, i + ROWS_PER_STATEMENT).map((e) => e.id);
+        const rows = await trx.selectFrom("events").select("event_id").where("event_id", "in", ids).execute();
+        for (const r of rows) seen.add(r.event_id);
       }
 
       // Per-account order is event time; ties keep arrival order (the sort is stable).
       const fresh = known
-        .filter((e) => inserted.has(e.id))
+        .filter((e) => !seen.has(e.id))
         .map((e) => ({ event: e, at: Date.parse(e.occurredAt) }))
-        .sort((a, b) => (a.event.accountId < b.event.accountId ? -1 : a.event.accountId > b.event.accountId ? 1 : a.at - b.at));
+        .sort((a, b) =>
+          a.event.accountId < b.event.accountId
+            ? -1
+            : a.event.accountId > b.event.accountId
+              ? 1
+              : a.at - b.at,
+        );
 
       const writes = new WriteSet(engine, recordedAt);
       const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
+      const accepted: { event: CreditEvent; at: number }[] = [];
       for (const { event, at } of fresh) {
+        let line = lines.get(event.accountId);
+        const refusal = line === undefined ? null : refuseDrawdown(line, event);
+        if (refusal !== null) {
+          outcomes.set(event.id, { id: event.id, status: "rejected", reason: refusal });
+          continue;
+        }
         const outcome: EventOutcome = { id: event.id, status: "accepted" };
         outcomes.set(event.id, outcome);
-        let line = lines.get(event.accountId);
+        accepted.push({ event, at });
         if (event.type === "account_opened") {
           if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
           line = openLine(event, at);
@@ -108,6 +109,17 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
         outcome.decisionId = writes.record(line, input, decision, `event:${event.id}`).id;
       }
 
+      for (let i = 0; i < accepted.length; i += ROWS_PER_STATEMENT) {
+        const rows = accepted.slice(i, i + ROWS_PER_STATEMENT).map(({ event, at }) => ({
+          event_id: event.id,
+          account_id: event.accountId,
+          type: event.type,
+          occurred_at: at,
+          recorded_at: recordedAt,
+          payload: JSON.stringify(event.data),
+        }));
+        await trx.insertInto("events").values(rows).execute();
+      }
       if (newBorrowers.size > 0) {
         const rows = [...newBorrowers.values()].map((e) => ({
           id: e.data.borrowerId,
@@ -169,6 +181,22 @@ function openLine(event: CreditEvent & { type: "account_opened" }, at: number): 
     stateChanged: true,
     lineChanged: true,
   };
+}
+
+/**
+ * Headroom owns the line, so it refuses drawdowns the line does not allow: on a frozen or closed
+ * line, beyond the available credit, or for a prohibited purpose (securities, down payments, ...).
+ */
+function refuseDrawdown(line: LineRecord, event: CreditEvent): string | null {
+  if (event.type !== "drawdown") return null;
+  const row = line.row;
+  if (row.status !== "ACTIVE") return `drawdown refused: the line is ${row.status}`;
+  if (isProhibitedPurpose(event.data.purpose))
+    return `drawdown refused: purpose ${event.data.purpose} is prohibited`;
+  const available = row.limit_amount - row.balance;
+  if (event.data.amount > available)
+    return `drawdown refused: ${event.data.amount} exceeds the available ${available} fen`;
+  return null;
 }
 
 /** Drawdowns raise and repayments lower the balance; the balance never goes below zero. */

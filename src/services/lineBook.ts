@@ -43,7 +43,11 @@ export function monthlyObligations(state: FeatureState): number {
   return external + state.lastDueAmount;
 }
 
-export function decisionInput(line: LineRecord, trigger: DecisionInput["trigger"], now: number): DecisionInput {
+export function decisionInput(
+  line: LineRecord,
+  trigger: DecisionInput["trigger"],
+  now: number,
+): DecisionInput {
   const row = line.row;
   const income = incomeForAffordability(line.state);
   return {
@@ -68,7 +72,11 @@ export function decisionInput(line: LineRecord, trigger: DecisionInput["trigger"
 }
 
 /** Changes the line as the decision says; returns whether anything changed. */
-export function applyToLine(line: LineRecord, decision: Pick<Decision, "toLimit" | "toStatus">, at: number): boolean {
+export function applyToLine(
+  line: LineRecord,
+  decision: Pick<Decision, "toLimit" | "toStatus">,
+  at: number,
+): boolean {
   const row = line.row;
   if (row.limit_amount === decision.toLimit && row.status === decision.toStatus) return false;
   if (row.limit_amount !== decision.toLimit) rememberLimit(row, row.limit_amount, at);

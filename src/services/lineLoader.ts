@@ -40,13 +40,21 @@ export async function loadLines(
 const ROWS_PER_STATEMENT = 200;
 
 /** Writes back the lines and feature states a transaction changed. */
-export async function saveLines(trx: Transaction<Database>, lines: Iterable<LineRecord>, at: number): Promise<void> {
+export async function saveLines(
+  trx: Transaction<Database>,
+  lines: Iterable<LineRecord>,
+  at: number,
+): Promise<void> {
   const changedLines = [];
   const changedStates = [];
   for (const line of lines) {
     if (line.lineChanged) changedLines.push(line.row);
     if (line.stateChanged) {
-      changedStates.push({ account_id: line.row.account_id, state: JSON.stringify(line.state), updated_at: at });
+      changedStates.push({
+        account_id: line.row.account_id,
+        state: JSON.stringify(line.state),
+        updated_at: at,
+      });
     }
   }
   for (let i = 0; i < changedLines.length; i += ROWS_PER_STATEMENT) {

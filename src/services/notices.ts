@@ -70,7 +70,12 @@ export async function deliverDueNotices(deps: DeliveryDeps): Promise<{ delivered
       for (const channel of deps.channels) await channel.deliver(notice);
       await deps.store.db
         .updateTable("outbox")
-        .set({ status: "delivered", delivered_at: deps.clock(), attempts: notice.attempts + 1, last_error: null })
+        .set({
+          status: "delivered",
+          delivered_at: deps.clock(),
+          attempts: notice.attempts + 1,
+          last_error: null,
+        })
         .where("id", "=", notice.id)
         .execute();
       delivered++;

@@ -32,7 +32,11 @@ export async function runReview(
   for (;;) {
     const chunk = await deps.writeLock.run(() =>
       store.db.transaction().execute(async (trx) => {
-        const cursorRow = await trx.selectFrom("job_cursors").select("cursor").where("job", "=", job).executeTakeFirst();
+        const cursorRow = await trx
+          .selectFrom("job_cursors")
+          .select("cursor")
+          .where("job", "=", job)
+          .executeTakeFirst();
         const cursor = cursorRow?.cursor ?? "";
         if (cursor === DONE) return null;
         const ids = await trx
@@ -44,7 +48,11 @@ export async function runReview(
           .limit(REVIEW_CHUNK)
           .execute();
         const now = deps.clock();
-        const lines = await loadLines(trx, store, ids.map((r) => r.account_id));
+        const lines = await loadLines(
+          trx,
+          store,
+          ids.map((r) => r.account_id),
+        );
         const writes = reviewChunk(engine, lines.values(), runId, now);
         await saveLines(trx, lines.values(), now);
         await writes.flush(trx, store);
@@ -70,7 +78,12 @@ export async function runReview(
   }
 }
 
-function reviewChunk(engine: ActiveEngine, lines: Iterable<import("./lineBook.ts").LineRecord>, runId: string, now: number) {
+function reviewChunk(
+  engine: ActiveEngine,
+  lines: Iterable<import("./lineBook.ts").LineRecord>,
+  runId: string,
+  now: number,
+) {
   const writes = new WriteSet(engine, now);
   for (const line of lines) {
     const input = decisionInput(line, { kind: "review", runId }, now);

@@ -2,15 +2,10 @@ import type { Kysely, Transaction } from "kysely";
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
-import type {
-  Database,
-  DecisionTable,
-  LineChangeTable,
-  OutboxTable,
-} from "../store/schema.ts";
+import type { Database, DecisionTable, LineChangeTable, OutboxTable } from "../store/schema.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
-import { applyToLine, type LineRecord } from "./lineBook.ts";
 import { deterministicId } from "./ids.ts";
+import { applyToLine, type LineRecord } from "./lineBook.ts";
 
 export type DecisionStatus = "applied" | "scheduled" | "pending_review" | "no_change" | "cancelled";
 
@@ -110,12 +105,13 @@ export class WriteSet {
     this.decisions.push(row);
     this.sealed.push({ kind: "decision", refId: id, bodyHash: decisionBodyHash(row) });
     if (status === "applied") this.applyDecision(line, row);
-    if (status === "scheduled") {
+    if (status === "scheduled" || status === "pending_review") {
       line.row.pending_decision_id = id;
       line.row.pending_action = decision.action;
       line.lineChanged = true;
     }
-    if (status !== "no_change") this.notify(line, row, status === "applied" ? "line_changed" : status, decision);
+    if (status !== "no_change")
+      this.notify(line, row, status === "applied" ? "line_changed" : status, decision);
     return row;
   }
 
@@ -175,10 +171,16 @@ export class WriteSet {
 
   async flush(trx: Transaction<Database> | Kysely<Database>, store: Store): Promise<void> {
     for (let i = 0; i < this.decisions.length; i += ROWS_PER_STATEMENT) {
-      await trx.insertInto("decisions").values(this.decisions.slice(i, i + ROWS_PER_STATEMENT)).execute();
+      await trx
+        .insertInto("decisions")
+        .values(this.decisions.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
     }
     for (let i = 0; i < this.lineChanges.length; i += ROWS_PER_STATEMENT) {
-      await trx.insertInto("line_changes").values(this.lineChanges.slice(i, i + ROWS_PER_STATEMENT)).execute();
+      await trx
+        .insertInto("line_changes")
+        .values(this.lineChanges.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
     }
     for (let i = 0; i < this.outbox.length; i += ROWS_PER_STATEMENT) {
       await trx
@@ -206,7 +208,14 @@ export async function appendToLedger(
   let prevHash = head.hash;
   const rows = seals.map((s) => {
     seq += 1;
-    const entry: LedgerEntry = { seq, kind: s.kind, refId: s.refId, bodyHash: s.bodyHash, prevHash, recordedAt };
+    const entry: LedgerEntry = {
+      seq,
+      kind: s.kind,
+      refId: s.refId,
+      bodyHash: s.bodyHash,
+      prevHash,
+      recordedAt,
+    };
     const hash = chainHash(entry);
     prevHash = hash;
     return {
@@ -220,7 +229,10 @@ export async function appendToLedger(
     };
   });
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    await trx.insertInto("ledger").values(rows.slice(i, i + ROWS_PER_STATEMENT)).execute();
+    await trx
+      .insertInto("ledger")
+      .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+      .execute();
   }
   await trx.updateTable("ledger_head").set({ seq, hash: prevHash }).where("id", "=", 1).execute();
 }

@@ -36,7 +36,12 @@ export async function openStore(url: string | undefined = process.env.HEADROOM_D
   if (target.startsWith("postgres://") || target.startsWith("postgresql://")) {
     const pool = new pg.Pool({ connectionString: target, max: 8 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    store = { db, dialect: "postgres", location: target.replace(/:[^:@/]*@/, ":***@"), close: () => db.destroy() };
+    store = {
+      db,
+      dialect: "postgres",
+      location: target.replace(/:[^:@/]*@/, ":***@"),
+      close: () => db.destroy(),
+    };
   } else {
     const file = target.replace(/^sqlite:/, "");
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
@@ -44,6 +49,11 @@ export async function openStore(url: string | undefined = process.env.HEADROOM_D
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
     database.pragma("busy_timeout = 5000");
+    // Fewer, larger checkpoints: a batch of 1,000 events dirties megabytes of pages, and
+    // checkpointing after each one would cost more than the batch itself.
+    database.pragma("wal_autocheckpoint = 20000");
+    database.pragma("cache_size = -131072");
+    database.pragma("temp_store = MEMORY");
     database.pragma("foreign_keys = ON");
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     store = { db, dialect: "sqlite", location: file, close: () => db.destroy() };

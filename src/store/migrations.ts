@@ -132,11 +132,7 @@ const migrations: Record<string, Migration> = {
         .addColumn("delivered_at", "bigint")
         .addColumn("last_error", "text")
         .execute();
-      await db.schema
-        .createIndex("outbox_due")
-        .on("outbox")
-        .columns(["status", "next_attempt_at"])
-        .execute();
+      await db.schema.createIndex("outbox_due").on("outbox").columns(["status", "next_attempt_at"]).execute();
       await db.schema
         .createTable("job_cursors")
         .addColumn("job", "text", (c) => c.primaryKey())

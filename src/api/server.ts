@@ -1,0 +1,48 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance } from "fastify";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Headroom } from "../services/headroom.ts";
+import { installProblemHandlers } from "./problem.ts";
+import { accountRoutes } from "./routes/accounts.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
+
+/** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export async function buildServer(
+  headroom: Headroom,
+  options: { logger?: boolean } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === true ? { level: process.env.HEADROOM_LOG_LEVEL ?? "info" } : false,
+    bodyLimit: MAX_BODY_BYTES,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "Headroom API",
+        version: "0.1.0",
+        description: "Credit-line decisions with reasons, notice and a verifiable ledger.",
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(healthRoutes(headroom));
+  await app.register(eventRoutes(headroom));
+  await app.register(accountRoutes(headroom));
+  await app.register(auditRoutes(headroom));
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

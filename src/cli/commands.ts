@@ -1,0 +1,140 @@
+import { SingleBar } from "cli-progress";
+import pino from "pino";
+import { buildServer } from "../api/server.ts";
+import { isoDate } from "../engine/time.ts";
+import { verifyLedger } from "../services/audit.ts";
+import { startBackground } from "../services/background.ts";
+import { seedDemo } from "../services/demo/seedDemo.ts";
+import { applyDueActions } from "../services/dueActions.ts";
+import { type Headroom, openHeadroom } from "../services/headroom.ts";
+import { runReview } from "../services/review.ts";
+
+type Options = Record<string, unknown>;
+
+function bar(label: string): SingleBar {
+  return new SingleBar({
+    format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration}s`,
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    stream: process.stderr,
+  });
+}
+
+async function demo(headroom: Headroom, borrowers: number, months: number, seed: number): Promise<void> {
+  const progress = bar("demo");
+  let phase = "";
+  const started = performance.now();
+  const result = await seedDemo(headroom, { borrowers, months, seed, end: headroom.clock() }, (p) => {
+    if (p.phase !== phase) {
+      if (phase !== "") progress.stop();
+      phase = p.phase;
+      progress.start(p.total, 0);
+    }
+    progress.update(p.done);
+  });
+  progress.stop();
+  const due = await applyDueActions(headroom);
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `demo: ${borrowers} borrowers from ${result.source} rows, ${result.events} events, ${result.decisions} decisions ` +
+      `in ${seconds.toFixed(1)} s; ${due.applied} noticed changes took effect\n`,
+  );
+}
+
+async function serve(headroom: Headroom, host: string, port: number): Promise<void> {
+  const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
+  const app = await buildServer(headroom, { logger: true });
+  const stopBackground = startBackground(headroom, logger, {
+    noticeIntervalMs: 1000,
+    dueActionsIntervalMs: 60_000,
+    webhookUrl: process.env.HEADROOM_WEBHOOK_URL,
+  });
+  await app.listen({ host, port });
+  const shutdown = async () => {
+    await app.close();
+    await stopBackground();
+    await headroom.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+export async function runCli(command: string, global: Options, opts: Options): Promise<void> {
+  const headroom = await openHeadroom({ databaseUrl: global.database as string | undefined });
+  let keepOpen = false;
+  try {
+    switch (command) {
+      case "serve":
+        keepOpen = true;
+        await serve(headroom, opts.host as string, opts.port as number);
+        break;
+      case "start": {
+        const existing = await headroom.store.db
+          .selectFrom("credit_lines")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow();
+        if (Number(existing.n) === 0)
+          await demo(headroom, opts.borrowers as number, opts.months as number, 42);
+        else
+          process.stdout.write(
+            `store ${headroom.store.location} already holds ${existing.n} accounts; serving them\n`,
+          );
+        keepOpen = true;
+        await serve(headroom, opts.host as string, opts.port as number);
+        process.stdout.write(
+          `Headroom is serving on http://${opts.host}:${opts.port} (try /v1/accounts?changed=true)\n`,
+        );
+        break;
+      }
+      case "demo":
+        await demo(headroom, opts.borrowers as number, opts.months as number, opts.seed as number);
+        break;
+      case "review": {
+        const runId = (opts.runId as string | undefined) ?? `review-${isoDate(headroom.clock())}`;
+        const total = await headroom.store.db
+          .selectFrom("credit_lines")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("status", "!=", "CLOSED")
+          .executeTakeFirstOrThrow();
+        const progress = bar(`review ${runId}`);
+        progress.start(Number(total.n), 0);
+        const result = await runReview(headroom, runId, (p) => progress.update(p.reviewed));
+        progress.stop();
+        const due = await applyDueActions(headroom);
+        process.stdout.write(
+          `review ${runId}: ${result.reviewed} accounts reviewed in this pass, ${result.changed} decisions that change a line; ` +
+            `${due.applied} noticed changes took effect\n`,
+        );
+        break;
+      }
+      case "apply-due": {
+        const due = await applyDueActions(headroom);
+        process.stdout.write(`${due.applied} changes took effect, ${due.cancelled} cancelled\n`);
+        break;
+      }
+      case "audit-verify": {
+        const report = await verifyLedger(headroom.store);
+        if (report.ok) {
+          process.stdout.write(
+            `ledger ok: ${report.entries} entries verified, head at row ${report.headSeq}\n`,
+          );
+        } else {
+          for (const p of report.problems) {
+            process.stdout.write(
+              `BROKEN ${p.seq === null ? "" : `row ${p.seq} `}${p.refId === null ? "" : `(${p.refId}) `}${p.problem}\n`,
+            );
+          }
+          process.stdout.write(`ledger verification FAILED: ${report.problems.length} problem(s)\n`);
+          process.exitCode = 1;
+        }
+        break;
+      }
+      default:
+        throw new Error(`unknown command ${command}`);
+    }
+  } finally {
+    if (!keepOpen) await headroom.close();
+  }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from "commander";
+import { runCli } from "./commands.ts";
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
+const program = new Command()
+  .name("headroom")
+  .description("Credit-line decisions with reasons, notice, recourse and a verifiable ledger")
+  .option(
+    "--database <url>",
+    "sqlite:PATH or postgres://... (default: $HEADROOM_DATABASE_URL or sqlite:data/headroom.db)",
+  )
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("serve the API on localhost, with notice delivery and due actions running")
+  .option("--port <n>", "port", wholeNumber, 8080)
+  .option("--host <host>", "interface to bind", "127.0.0.1")
+  .action((opts) => runCli("serve", program.opts(), opts));
+
+program
+  .command("start")
+  .description("seed the demo portfolio if the store is empty, then serve")
+  .option("--port <n>", "port", wholeNumber, 8080)
+  .option("--host <host>", "interface to bind", "127.0.0.1")
+  .option("--borrowers <n>", "demo borrowers", wholeNumber, 10_000)
+  .option("--months <n>", "months of demo behaviour", wholeNumber, 6)
+  .action((opts) => runCli("start", program.opts(), opts));
+
+program
+  .command("demo")
+  .description(
+    "create a synthetic portfolio sampled from real rows and stream its behaviour through the loop",
+  )
+  .option("--borrowers <n>", "borrowers", wholeNumber, 10_000)
+  .option("--months <n>", "months of behaviour", wholeNumber, 6)
+  .option("--seed <n>", "random seed", wholeNumber, 42)
+  .action((opts) => runCli("demo", program.opts(), opts));
+
+program
+  .command("review")
+  .description("re-decide every open account (resumable: the same --run-id continues where it stopped)")
+  .option("--run-id <id>", "review run id (default: review-YYYY-MM-DD)")
+  .action((opts) => runCli("review", program.opts(), opts));
+
+program
+  .command("apply-due")
+  .description("carry out announced changes whose notice period has run")
+  .action((opts) => runCli("apply-due", program.opts(), opts));
+
+const audit = program.command("audit").description("ledger checks");
+audit
+  .command("verify")
+  .description("verify the hash chain and every sealed record; exits 1 naming each broken row")
+  .action((opts) => runCli("audit-verify", program.opts(), opts));
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

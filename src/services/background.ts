@@ -1,0 +1,47 @@
+import type { Logger } from "pino";
+import { applyDueActions } from "./dueActions.ts";
+import type { Headroom } from "./headroom.ts";
+import { deliverDueNotices, logChannel, type NoticeChannel, webhookChannel } from "./notices.ts";
+
+export interface BackgroundOptions {
+  noticeIntervalMs: number;
+  dueActionsIntervalMs: number;
+  webhookUrl?: string;
+}
+
+/**
+ * The serving process's own loops: deliver notices from the outbox and carry out changes whose
+ * notice period has run. Each loop waits for its previous pass, so passes never overlap.
+ */
+export function startBackground(
+  headroom: Headroom,
+  logger: Logger,
+  options: BackgroundOptions,
+): () => Promise<void> {
+  const channels: NoticeChannel[] = [logChannel(logger)];
+  if (options.webhookUrl !== undefined) channels.push(webhookChannel(options.webhookUrl));
+  let stopped = false;
+  const running: Promise<void>[] = [];
+  const loop = (name: string, intervalMs: number, pass: () => Promise<unknown>) => {
+    running.push(
+      (async () => {
+        while (!stopped) {
+          try {
+            await pass();
+          } catch (error) {
+            logger.error({ err: error, loop: name }, "background pass failed; will retry");
+          }
+          await new Promise((resolve) => setTimeout(resolve, intervalMs).unref());
+        }
+      })(),
+    );
+  };
+  loop("notices", options.noticeIntervalMs, () =>
+    deliverDueNotices({ store: headroom.store, clock: headroom.clock, channels }),
+  );
+  loop("due-actions", options.dueActionsIntervalMs, () => applyDueActions(headroom));
+  return async () => {
+    stopped = true;
+    await Promise.all(running);
+  };
+}

@@ -1,0 +1,87 @@
+import type { CreditEvent } from "../../src/engine/events.ts";
+
+/** Small builders for readable tests; every field is explicit in the event itself. */
+export const iso = (at: number) => new Date(at).toISOString();
+
+export function opened(
+  accountId: string,
+  at: number,
+  over: Partial<Extract<CreditEvent, { type: "account_opened" }>["data"]> = {},
+): CreditEvent {
+  return {
+    id: `${accountId}-open`,
+    accountId,
+    type: "account_opened",
+    occurredAt: iso(at),
+    data: {
+      borrowerId: `b-${accountId}`,
+      region: "east",
+      segment: "salaried",
+      declaredMonthlyIncome: 1_000_000,
+      initialLimit: 2_000_000,
+      consentBureau: true,
+      optOutAutomated: false,
+      ...over,
+    },
+  };
+}
+
+export function inquiry(accountId: string, id: string, at: number): CreditEvent {
+  return {
+    id,
+    accountId,
+    type: "bureau_inquiry",
+    occurredAt: iso(at),
+    data: { lender: "other-bank", purpose: "credit_application" },
+  };
+}
+
+export function due(accountId: string, id: string, at: number, dueAt: number, amount: number): CreditEvent {
+  return {
+    id,
+    accountId,
+    type: "repayment_due",
+    occurredAt: iso(at),
+    data: { dueId: `${id}-due`, amount, dueAt: iso(dueAt) },
+  };
+}
+
+export function repaid(
+  accountId: string,
+  id: string,
+  at: number,
+  amount: number,
+  dueId?: string,
+): CreditEvent {
+  return {
+    id,
+    accountId,
+    type: "repayment_made",
+    occurredAt: iso(at),
+    data: { amount, ...(dueId === undefined ? {} : { dueId }) },
+  };
+}
+
+export function drawdown(
+  accountId: string,
+  id: string,
+  at: number,
+  amount: number,
+  purpose: "consumption" | "securities" = "consumption",
+): CreditEvent {
+  return { id, accountId, type: "drawdown", occurredAt: iso(at), data: { drawdownId: id, amount, purpose } };
+}
+
+export function lenderOpened(accountId: string, id: string, at: number, lender: string): CreditEvent {
+  return {
+    id,
+    accountId,
+    type: "external_loan_opened",
+    occurredAt: iso(at),
+    data: { lender, amount: 500_000, monthlyPayment: 20_000 },
+  };
+}
+
+export function fraud(accountId: string, id: string, at: number): CreditEvent {
+  return { id, accountId, type: "fraud_reported", occurredAt: iso(at), data: { source: "device_risk" } };
+}
