@@ -42,14 +42,16 @@ async function demo(headroom: Headroom, borrowers: number, months: number, seed:
   );
 }
 
-async function serve(headroom: Headroom, host: string, port: number): Promise<void> {
+async function serve(headroom: Headroom, host: string, port: number, background = true): Promise<void> {
   const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
   const app = await buildServer(headroom, { logger: true });
-  const stopBackground = startBackground(headroom, logger, {
-    noticeIntervalMs: 1000,
-    dueActionsIntervalMs: 60_000,
-    webhookUrl: process.env.HEADROOM_WEBHOOK_URL,
-  });
+  const stopBackground = background
+    ? startBackground(headroom, logger, {
+        noticeIntervalMs: 1000,
+        dueActionsIntervalMs: 60_000,
+        webhookUrl: process.env.HEADROOM_WEBHOOK_URL,
+      })
+    : async () => {};
   await app.listen({ host, port });
   const shutdown = async () => {
     await app.close();
@@ -68,7 +70,8 @@ export async function runCli(command: string, global: Options, opts: Options): P
     switch (command) {
       case "serve":
         keepOpen = true;
-        await serve(headroom, opts.host as string, opts.port as number);
+        await serve(headroom, opts.host as string, opts.port as number, opts.background !== false);
+        process.stdout.write(`Headroom is serving on http://${opts.host}:${opts.port}\n`);
         break;
       case "start": {
         const existing = await headroom.store.db

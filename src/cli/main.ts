@@ -22,6 +22,7 @@ program
   .description("serve the API on localhost, with notice delivery and due actions running")
   .option("--port <n>", "port", wholeNumber, 8080)
   .option("--host <host>", "interface to bind", "127.0.0.1")
+  .option("--no-background", "API only: leave notice delivery and due actions to another process")
   .action((opts) => runCli("serve", program.opts(), opts));
 
 program
