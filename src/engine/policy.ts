@@ -185,7 +185,6 @@ export const DEFAULT_POLICY: Policy = {
   },
   triggers: [
     "repayment_made",
-    "drawdown",
     "bureau_inquiry",
     "external_loan_opened",
     "external_loan_closed",

@@ -1,4 +1,5 @@
 import { decide } from "../engine/decide.ts";
+import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
@@ -19,8 +20,8 @@ export async function decideAccountNow(
     deps.store.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom("decisions")
-        .select(["id", "account_id"])
-        .where("idempotency_key", "=", key)
+        .select("id")
+        .where("id", "=", deterministicId("dec", key))
         .executeTakeFirst();
       if (existing !== undefined) return { decisionId: existing.id, created: false };
       const lines = await loadLines(trx, deps.store, [accountId]);

@@ -1,6 +1,7 @@
 import { decide } from "../engine/decide.ts";
 import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
+import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
@@ -40,7 +41,6 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
     throw new RangeError(`a batch holds at most ${MAX_EVENTS_PER_BATCH} events, got ${events.length}`);
   }
   const { store, engine } = deps;
-  const triggers = new Set<string>(engine.policy.triggers);
   return deps.writeLock.run(() =>
     store.db.transaction().execute(async (trx) => {
       const recordedAt = deps.clock();
@@ -99,10 +99,11 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
           continue;
         }
         if (line === undefined) continue;
+        const redecide = shouldRedecide(engine.policy, event, line.state, at, line.row.status === "FROZEN");
         applyEvent(line.state, event, at);
         line.stateChanged = true;
         if (applyBalance(line, event)) line.lineChanged = true;
-        if (!triggers.has(event.type)) continue;
+        if (!redecide) continue;
         const now = Math.min(at, recordedAt);
         const input = decisionInput(line, { kind: "event", eventId: event.id, eventType: event.type }, now);
         const decision = decide(input, engine, now);

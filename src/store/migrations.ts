@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 
 /** Migrations are code, in order; both dialects run the same ones. */
 const migrations: Record<string, Migration> = {
@@ -68,7 +68,8 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createTable("decisions")
         .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("idempotency_key", "text", (c) => c.notNull().unique())
+        // The id is derived from the idempotency key, so the primary key already refuses a repeat.
+        .addColumn("idempotency_key", "text", (c) => c.notNull())
         .addColumn("account_id", "text", (c) => c.notNull())
         .addColumn("trigger_kind", "text", (c) => c.notNull())
         .addColumn("action", "text", (c) => c.notNull())
@@ -94,9 +95,10 @@ const migrations: Record<string, Migration> = {
         .columns(["account_id", "decided_at"])
         .execute();
       await db.schema
-        .createIndex("decisions_status_effective")
+        .createIndex("decisions_scheduled")
         .on("decisions")
-        .columns(["status", "effective_at"])
+        .column("effective_at")
+        .where(sql.ref("status"), "=", "scheduled")
         .execute();
       await db.schema
         .createTable("ledger")

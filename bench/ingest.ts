@@ -1,0 +1,112 @@
+/**
+ * End-to-end ingest benchmark: HTTP batches of 1,000 events -> store -> features -> decisions
+ * when triggered -> ledger -> outbox, against a real `headroom serve` child process, on SQLite and
+ * (when reachable) PostgreSQL. Prints figures; asserts nothing about time.
+ *
+ *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2] [--only sqlite|postgres]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type CreditEvent, MAX_EVENTS_PER_BATCH } from "../src/engine/events.ts";
+import { seededRandom } from "../src/engine/random.ts";
+import { MS_PER_DAY } from "../src/engine/time.ts";
+import { borrowerEvents } from "../src/services/demo/behaviour.ts";
+import { loadRealProfiles, syntheticProfile } from "../src/services/demo/borrowerProfiles.ts";
+import { freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
+import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
+
+const { values } = parseArgs({
+  options: {
+    borrowers: { type: "string", default: "5000" },
+    months: { type: "string", default: "6" },
+    concurrency: { type: "string", default: "2" },
+    only: { type: "string" },
+  },
+});
+const borrowers = Number(values.borrowers);
+const months = Number(values.months);
+const concurrency = Number(values.concurrency);
+
+async function batches(): Promise<string[]> {
+  const random = seededRandom(11);
+  const real = await loadRealProfiles(borrowers * 4);
+  const end = Date.now() - MS_PER_DAY;
+  const events: CreditEvent[] = [];
+  for (let i = 0; i < borrowers; i++) {
+    const profile =
+      real !== null ? (real[random.int(real.length)] ?? syntheticProfile(random)) : syntheticProfile(random);
+    events.push(...borrowerEvents(i, profile, random, end - months * 30 * MS_PER_DAY, months, end));
+  }
+  const at = new Map(events.map((e) => [e, Date.parse(e.occurredAt)]));
+  events.sort((a, b) => (at.get(a) as number) - (at.get(b) as number));
+  const bodies: string[] = [];
+  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_BATCH) {
+    bodies.push(JSON.stringify({ events: events.slice(i, i + MAX_EVENTS_PER_BATCH) }));
+  }
+  console.log(
+    `workload: ${borrowers} borrowers (${real !== null ? "Give Me Some Credit rows" : "built-in profiles"}), ${events.length} events, ${bodies.length} batches`,
+  );
+  return bodies;
+}
+
+async function run(name: string, database: string, bodies: string[]): Promise<void> {
+  const port = await freePort();
+  const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
+  try {
+    await waitForHealthy(port, server);
+    // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
+    let next = 0;
+    let events = 0;
+    let decisions = 0;
+    const latencies: number[] = [];
+    const started = performance.now();
+    const worker = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as string;
+        const t = performance.now();
+        const response = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        const result = (await response.json()) as { accepted: number; rejected: number; decisions: number };
+        if (!response.ok) throw new Error(`HTTP ${response.status}: ${JSON.stringify(result)}`);
+        latencies.push(performance.now() - t);
+        events += result.accepted + result.rejected;
+        decisions += result.decisions;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
+    console.log(
+      `${name.padEnd(10)} ${Math.round(events / seconds)
+        .toLocaleString("en-US")
+        .padStart(8)} events/s  ` +
+        `(${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; batch latency p50 ${p(0.5)} ms, p99 ${p(0.99)} ms)`,
+    );
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((resolve) => server.on("exit", resolve));
+  }
+}
+
+const bodies = await batches();
+if (values.only !== "postgres") {
+  const dir = mkdtempSync(join(tmpdir(), "headroom-bench-"));
+  await run("sqlite", `sqlite:${join(dir, "bench.db")}`, bodies);
+  rmSync(dir, { recursive: true, force: true });
+}
+if (values.only !== "sqlite") {
+  const pg = await postgresAvailability();
+  if (!pg.ok) console.log(`postgres   SKIPPED: ${pg.reason}`);
+  else {
+    const database = await freshPostgresDatabase();
+    await run("postgres", database.url, bodies);
+    await database.drop();
+  }
+}
