@@ -4,6 +4,7 @@
  * (when reachable) PostgreSQL. Prints figures; asserts nothing about time.
  *
  *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2] [--only sqlite|postgres]
+ *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080   (an already running, empty Headroom)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     months: { type: "string", default: "6" },
     concurrency: { type: "string", default: "2" },
     only: { type: "string" },
+    url: { type: "string" },
   },
 });
 const borrowers = Number(values.borrowers);
@@ -51,44 +53,48 @@ async function batches(): Promise<string[]> {
   return bodies;
 }
 
+async function drive(name: string, base: string, bodies: string[]): Promise<void> {
+  // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
+  let next = 0;
+  let events = 0;
+  let decisions = 0;
+  const latencies: number[] = [];
+  const started = performance.now();
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++] as string;
+      const t = performance.now();
+      const response = await fetch(`${base}/v1/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      const result = (await response.json()) as { accepted: number; rejected: number; decisions: number };
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${JSON.stringify(result)}`);
+      latencies.push(performance.now() - t);
+      events += result.accepted + result.rejected;
+      decisions += result.decisions;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const p = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
+  console.log(
+    `${name.padEnd(10)} ${Math.round(events / seconds)
+      .toLocaleString("en-US")
+      .padStart(8)} events/s  ` +
+      `(${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; batch latency p50 ${p(0.5)} ms, p99 ${p(0.99)} ms)`,
+  );
+}
+
 async function run(name: string, database: string, bodies: string[]): Promise<void> {
   const port = await freePort();
   const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
   try {
     await waitForHealthy(port, server);
-    // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
-    let next = 0;
-    let events = 0;
-    let decisions = 0;
-    const latencies: number[] = [];
-    const started = performance.now();
-    const worker = async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++] as string;
-        const t = performance.now();
-        const response = await fetch(`http://127.0.0.1:${port}/v1/events`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        });
-        const result = (await response.json()) as { accepted: number; rejected: number; decisions: number };
-        if (!response.ok) throw new Error(`HTTP ${response.status}: ${JSON.stringify(result)}`);
-        latencies.push(performance.now() - t);
-        events += result.accepted + result.rejected;
-        decisions += result.decisions;
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    const p = (q: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
-    console.log(
-      `${name.padEnd(10)} ${Math.round(events / seconds)
-        .toLocaleString("en-US")
-        .padStart(8)} events/s  ` +
-        `(${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; batch latency p50 ${p(0.5)} ms, p99 ${p(0.99)} ms)`,
-    );
+    await drive(name, `http://127.0.0.1:${port}`, bodies);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));
@@ -96,12 +102,13 @@ async function run(name: string, database: string, bodies: string[]): Promise<vo
 }
 
 const bodies = await batches();
-if (values.only !== "postgres") {
+if (values.url !== undefined) await drive("external", values.url, bodies);
+else if (values.only !== "postgres") {
   const dir = mkdtempSync(join(tmpdir(), "headroom-bench-"));
   await run("sqlite", `sqlite:${join(dir, "bench.db")}`, bodies);
   rmSync(dir, { recursive: true, force: true });
 }
-if (values.only !== "sqlite") {
+if (values.url === undefined && values.only !== "sqlite") {
   const pg = await postgresAvailability();
   if (!pg.ok) console.log(`postgres   SKIPPED: ${pg.reason}`);
   else {
