@@ -125,11 +125,6 @@ export async function getAccount(
     .where("account_id", "=", accountId)
     .executeTakeFirst();
   if (row === undefined) return null;
-  const state = await store.db
-    .selectFrom("feature_states")
-    .select("state")
-    .where("account_id", "=", accountId)
-    .executeTakeFirstOrThrow();
   const changes = await store.db
     .selectFrom("line_changes")
     .selectAll()
@@ -142,7 +137,7 @@ export async function getAccount(
     ...summary(row),
     openedAt: iso(row.opened_at) as string,
     features: readFeatures(
-      JSON.parse(state.state) as FeatureState,
+      JSON.parse(row.features) as FeatureState,
       { limit: row.limit_amount, balance: row.balance },
       now,
     ),

@@ -47,28 +47,42 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
       const outcomes = new Map<string, EventOutcome>();
       const unique: CreditEvent[] = [];
       for (const event of events) {
-        if (outcomes.has(event.id)) continue;
-        outcomes.set(event.id, { id: event.id, status: "duplicate" });
+        if (outcomes.has(eventKey(event.accountId, event.id))) continue;
+        outcomes.set(eventKey(event.accountId, event.id), { id: event.id, status: "duplicate" });
         unique.push(event);
       }
       const lines = await loadLines(trx, store, [...new Set(unique.map((e) => e.accountId))]);
       const opening = new Set(unique.filter((e) => e.type === "account_opened").map((e) => e.accountId));
       const known = unique.filter((e) => {
         if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
-        outcomes.set(e.id, { id: e.id, status: "rejected", reason: `account ${e.accountId} is not open` });
+        outcomes.set(eventKey(e.accountId, e.id), {
+          id: e.id,
+          status: "rejected",
+          reason: `account ${e.accountId} is not open`,
+        });
         return false;
       });
 
       const seen = new Set<string>();
       for (let i = 0; i < known.length; i += ROWS_PER_STATEMENT) {
-        const ids = known.slice(i, i + ROWS_PER_STATEMENT).map((e) => e.id);
-        const rows = await trx.selectFrom("events").select("event_id").where("event_id", "in", ids).execute();
-        for (const r of rows) seen.add(r.event_id);
+        const chunk = known.slice(i, i + ROWS_PER_STATEMENT);
+        const rows = await trx
+          .selectFrom("events")
+          .select(["account_id", "event_id"])
+          .where((eb) =>
+            eb(
+              eb.refTuple("account_id", "event_id"),
+              "in",
+              chunk.map((e) => eb.tuple(e.accountId, e.id)),
+            ),
+          )
+          .execute();
+        for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));
       }
 
       // Per-account order is event time; ties keep arrival order (the sort is stable).
       const fresh = known
-        .filter((e) => !seen.has(e.id))
+        .filter((e) => !seen.has(eventKey(e.accountId, e.id)))
         .map((e) => ({ event: e, at: Date.parse(e.occurredAt) }))
         .sort((a, b) =>
           a.event.accountId < b.event.accountId
@@ -85,11 +99,15 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
         let line = lines.get(event.accountId);
         const refusal = line === undefined ? null : refuseDrawdown(line, event);
         if (refusal !== null) {
-          outcomes.set(event.id, { id: event.id, status: "rejected", reason: refusal });
+          outcomes.set(eventKey(event.accountId, event.id), {
+            id: event.id,
+            status: "rejected",
+            reason: refusal,
+          });
           continue;
         }
         const outcome: EventOutcome = { id: event.id, status: "accepted" };
-        outcomes.set(event.id, outcome);
+        outcomes.set(eventKey(event.accountId, event.id), outcome);
         accepted.push({ event, at });
         if (event.type === "account_opened") {
           if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
@@ -107,7 +125,7 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
         const now = Math.min(at, recordedAt);
         const input = decisionInput(line, { kind: "event", eventId: event.id, eventType: event.type }, now);
         const decision = decide(input, engine, now);
-        outcome.decisionId = writes.record(line, input, decision, `event:${event.id}`).id;
+        outcome.decisionId = writes.record(line, input, decision, `event:${event.accountId}:${event.id}`).id;
       }
 
       for (let i = 0; i < accepted.length; i += ROWS_PER_STATEMENT) {
@@ -145,9 +163,10 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
       const reported = new Set<string>();
       const results = events.map((e): EventOutcome => {
         // A repeat of an id inside the same batch is a duplicate of its first occurrence.
-        if (reported.has(e.id)) return { id: e.id, status: "duplicate" };
-        reported.add(e.id);
-        return outcomes.get(e.id) as EventOutcome;
+        const key = eventKey(e.accountId, e.id);
+        if (reported.has(key)) return { id: e.id, status: "duplicate" };
+        reported.add(key);
+        return outcomes.get(key) as EventOutcome;
       });
       return {
         accepted: results.filter((r) => r.status === "accepted").length,
@@ -158,6 +177,11 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
       };
     }),
   );
+}
+
+/** Events are idempotent by (account, event id). */
+function eventKey(accountId: string, eventId: string): string {
+  return `${accountId}\u0000${eventId}`;
 }
 
 function openLine(event: CreditEvent & { type: "account_opened" }, at: number): LineRecord {
@@ -175,6 +199,7 @@ function openLine(event: CreditEvent & { type: "account_opened" }, at: number): 
       recent_limits: "[]",
       pending_decision_id: null,
       pending_action: null,
+      features: "",
       updated_at: at,
     },
     state: emptyFeatureState(at, event.data.declaredMonthlyIncome),

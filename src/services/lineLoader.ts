@@ -17,17 +17,16 @@ export async function loadLines(
     const ids = accountIds.slice(i, i + IDS_PER_QUERY);
     let query = trx
       .selectFrom("credit_lines")
-      .innerJoin("feature_states", "feature_states.account_id", "credit_lines.account_id")
       .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
       .selectAll("credit_lines")
-      .select(["feature_states.state", "borrowers.opt_out_automated"])
+      .select("borrowers.opt_out_automated")
       .where("credit_lines.account_id", "in", ids);
     if (store.dialect === "postgres") query = query.forUpdate("credit_lines");
     for (const r of await query.execute()) {
-      const { state, opt_out_automated, ...row } = r;
+      const { opt_out_automated, ...row } = r;
       lines.set(row.account_id, {
         row,
-        state: JSON.parse(state) as FeatureState,
+        state: JSON.parse(row.features) as FeatureState,
         optOutAutomated: opt_out_automated === 1,
         stateChanged: false,
         lineChanged: false,
@@ -39,23 +38,20 @@ export async function loadLines(
 
 const ROWS_PER_STATEMENT = 200;
 
-/** Writes back the lines and feature states a transaction changed. */
+/** Writes back the lines (with their feature state) a transaction changed. */
 export async function saveLines(
   trx: Transaction<Database>,
   lines: Iterable<LineRecord>,
   at: number,
 ): Promise<void> {
   const changedLines = [];
-  const changedStates = [];
   for (const line of lines) {
-    if (line.lineChanged) changedLines.push(line.row);
+    if (!line.lineChanged && !line.stateChanged) continue;
     if (line.stateChanged) {
-      changedStates.push({
-        account_id: line.row.account_id,
-        state: JSON.stringify(line.state),
-        updated_at: at,
-      });
+      line.row.features = JSON.stringify(line.state);
+      line.row.updated_at = at;
     }
+    changedLines.push(line.row);
   }
   for (let i = 0; i < changedLines.length; i += ROWS_PER_STATEMENT) {
     await trx
@@ -70,18 +66,7 @@ export async function saveLines(
           recent_limits: eb.ref("excluded.recent_limits"),
           pending_decision_id: eb.ref("excluded.pending_decision_id"),
           pending_action: eb.ref("excluded.pending_action"),
-          updated_at: eb.ref("excluded.updated_at"),
-        })),
-      )
-      .execute();
-  }
-  for (let i = 0; i < changedStates.length; i += ROWS_PER_STATEMENT) {
-    await trx
-      .insertInto("feature_states")
-      .values(changedStates.slice(i, i + ROWS_PER_STATEMENT))
-      .onConflict((oc) =>
-        oc.column("account_id").doUpdateSet((eb) => ({
-          state: eb.ref("excluded.state"),
+          features: eb.ref("excluded.features"),
           updated_at: eb.ref("excluded.updated_at"),
         })),
       )

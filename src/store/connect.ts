@@ -3,10 +3,11 @@ import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
-import { migrateToLatest } from "./migrations.ts";
-import type { Database } from "./schema.ts";
+import { migrateToLatest, type StoreDialect } from "./migrations.ts";
 
-export type StoreDialect = "sqlite" | "postgres";
+export type { StoreDialect };
+
+import type { Database } from "./schema.ts";
 
 export interface Store {
   db: Kysely<Database>;
@@ -58,6 +59,6 @@ export async function openStore(url: string | undefined = process.env.HEADROOM_D
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     store = { db, dialect: "sqlite", location: file, close: () => db.destroy() };
   }
-  await migrateToLatest(store.db);
+  await migrateToLatest(store.db, store.dialect);
   return store;
 }

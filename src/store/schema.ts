@@ -29,6 +29,8 @@ export interface CreditLineTable {
   recent_limits: string;
   pending_decision_id: string | null;
   pending_action: string | null;
+  /** The incrementally maintained feature state (JSON), kept on the line so one row holds an account. */
+  features: string;
   updated_at: number;
 }
 
@@ -51,12 +53,6 @@ export interface EventTable {
   occurred_at: number;
   recorded_at: number;
   payload: string;
-}
-
-export interface FeatureStateTable {
-  account_id: string;
-  state: string;
-  updated_at: number;
 }
 
 export interface DecisionTable {
@@ -125,7 +121,6 @@ export interface Database {
   credit_lines: CreditLineTable;
   line_changes: LineChangeTable;
   events: EventTable;
-  feature_states: FeatureStateTable;
   decisions: DecisionTable;
   ledger: LedgerTable;
   ledger_head: LedgerHeadTable;

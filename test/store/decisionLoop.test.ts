@@ -94,12 +94,7 @@ for (const { target, skip } of targets) {
         due("a1", "u1", T0 + 5 * DAY, T0 + 10 * DAY, 50_000),
       ]);
       expect(result.accepted).toBe(2);
-      const state = await headroom.store.db
-        .selectFrom("feature_states")
-        .select("state")
-        .where("account_id", "=", "a1")
-        .executeTakeFirstOrThrow();
-      expect(JSON.parse(state.state).openDues).toEqual([]);
+      expect(JSON.parse((await line("a1")).features).openDues).toEqual([]);
       expect((await line("a1")).balance).toBe(50_000);
     });
 
