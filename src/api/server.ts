@@ -18,6 +18,7 @@ import { explanationRoutes } from "./routes/explanations.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
+import { referenceRoutes } from "./routes/reference.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -52,6 +53,7 @@ export async function buildServer(
   await app.register(explanationRoutes(headroom));
   await app.register(accountEventRoutes(headroom));
   await app.register(jobRoutes(headroom));
+  await app.register(referenceRoutes());
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await registerConsole(app, options.consoleDir);
   return app;

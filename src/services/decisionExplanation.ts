@@ -68,7 +68,10 @@ export interface DecisionExplanation {
     DecisionTrace,
     "target" | "tierCap" | "incomeLimit" | "targetGap" | "matchedRule" | "guardrails"
   >;
-  affordability: AffordabilityCheck | null;
+  /** debtToIncomeAfter is null where it was infinite (no income): the stored record is JSON. */
+  affordability:
+    | (Omit<AffordabilityCheck, "debtToIncomeAfter"> & { debtToIncomeAfter: number | null })
+    | null;
   reasons: Reason[];
   /** Points by feature; null when the model version that decided is not the one loaded. */
   points: FeaturePoints[] | null;
