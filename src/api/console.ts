@@ -26,6 +26,8 @@ export async function registerConsole(app: FastifyInstance, dir: string = CONSOL
     root: dir,
     wildcard: false,
     index: false,
+    // setHeaders decides caching; send's own max-age=0 would otherwise override it.
+    cacheControl: false,
     setHeaders: (res, path) => {
       res.setHeader(
         "cache-control",

@@ -81,7 +81,13 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     const deep = await fetch(`${base}/accounts/acc_0000001`);
     expect(deep.status).toBe(200);
     expect(deep.headers.get("content-type")).toContain("text/html");
-    expect(await deep.text()).toContain('<div id="root">');
+    expect(deep.headers.get("cache-control")).toBe("no-cache");
+    const html = await deep.text();
+    expect(html).toContain('<div id="root">');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    const asset = await fetch(`${base}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("cache-control")).toContain("immutable");
     const unknownApi = await fetch(`${base}/v1/no-such-thing`);
     expect(unknownApi.status).toBe(404);
     expect(unknownApi.headers.get("content-type")).toContain("application/problem+json");
@@ -121,6 +127,8 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     await page.goto(`${base}/accounts?changed=true`);
     await page.click(`a[href="/accounts/${account.accountId}"]`);
     await page.waitForSelector("[data-testid=timeline] li");
+    await page.waitForSelector(`tr[data-decision="${decision.decisionId}"]`);
+    await page.screenshot({ path: join(SCREENSHOTS, "account.png"), fullPage: true });
     await page.click(`tr[data-decision="${decision.decisionId}"] a`);
     await page.waitForSelector("[data-testid=rules]");
     expect(page.url()).toBe(`${base}/decisions/${decision.decisionId}`);

@@ -83,7 +83,7 @@ export function App() {
         </nav>
         <LanguageSwitch />
       </header>
-      <main>{content ?? <p className="error">404 {path}</p>}</main>
+      <main>{content ?? <p className="error">{t("common.notFound", { path })}</p>}</main>
     </>
   );
 }

@@ -17,6 +17,7 @@ export const en = {
   "common.yes": "Yes",
   "common.no": "No",
   "common.unknown": "—",
+  "common.notFound": "No screen at {path}",
 
   "portfolio.title": "Portfolio",
   "portfolio.asOf": "As of {at} · policy {policy} · model {model}",
@@ -231,6 +232,7 @@ export const zh: Record<MessageKey, string> = {
   "common.yes": "是",
   "common.no": "否",
   "common.unknown": "—",
+  "common.notFound": "没有这个页面：{path}",
 
   "portfolio.title": "资产组合",
   "portfolio.asOf": "截至 {at} · 策略 {policy} · 模型 {model}",
