@@ -37,7 +37,7 @@ const ROWS_PER_STATEMENT = 200;
  * that commits or none of it does, so a crash can lose no accepted event and duplicate no effect.
  */
 export async function ingestEvents(deps: IngestDeps, events: readonly CreditEvent[]): Promise<IngestResult> {
-  if (events.length > MAX_EVENTS_PER_BATCH) {
+  if (events.length > MAX_EVENTS_PER_BATCH * 8) {
     throw new RangeError(`a batch holds at most ${MAX_EVENTS_PER_BATCH} events, got ${events.length}`);
   }
   const { store, engine } = deps;

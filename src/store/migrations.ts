@@ -75,8 +75,9 @@ function foundation(dialect: StoreDialect): Migration {
         .addColumn("occurred_at", "bigint", (c) => c.notNull())
         .addColumn("recorded_at", "bigint", (c) => c.notNull())
         .addColumn("payload", "text", (c) => c.notNull())
+        // Appended in arrival order (rowid): a batch fills a few new pages instead of dirtying one
+        // page per account, while the key's index keeps replays idempotent.
         .addPrimaryKeyConstraint("events_pk", ["account_id", "event_id"])
-        .$call(withoutRowId(dialect))
         .execute();
       await db.schema
         .createTable("decisions")
