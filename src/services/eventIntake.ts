@@ -2,6 +2,8 @@ import { setImmediate } from "node:timers/promises";
 import type { CreditEvent } from "../engine/events.ts";
 import { type IngestDeps, type IngestResult, ingestBatches, MAX_EVENTS_PER_TRANSACTION } from "./ingest.ts";
 
+const MAX_GATHER_ROUNDS = 8;
+
 interface Waiting {
   events: readonly CreditEvent[];
   resolve: (result: IngestResult) => void;
@@ -30,13 +32,24 @@ export class EventIntake {
     this.draining = true;
     try {
       while (this.waiting.length > 0) {
-        // A transaction never yields to I/O (the SQLite driver is synchronous), so requests that
-        // arrived meanwhile are still unread: let them in before choosing the group.
-        await setImmediate();
+        await this.gather();
         await this.commit(this.takeGroup());
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /**
+   * A transaction never yields to I/O (the SQLite driver is synchronous), so requests that arrived
+   * meanwhile are still unread. Let them in, for as long as more keep arriving (a few rounds at
+   * most), before choosing the group.
+   */
+  private async gather(): Promise<void> {
+    let seen = -1;
+    for (let round = 0; round < MAX_GATHER_ROUNDS && this.waiting.length !== seen; round++) {
+      seen = this.waiting.length;
+      await setImmediate();
     }
   }
 
