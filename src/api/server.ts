@@ -13,6 +13,7 @@ import { accountRoutes } from "./routes/accounts.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { pricingRoutes } from "./routes/pricing.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -43,6 +44,7 @@ export async function buildServer(
   await app.register(eventRoutes(headroom));
   await app.register(accountRoutes(headroom));
   await app.register(auditRoutes(headroom));
+  await app.register(pricingRoutes(headroom));
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

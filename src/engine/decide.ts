@@ -102,7 +102,7 @@ function holds(condition: Condition, facts: Facts): boolean {
   }
 }
 
-function tierFor(tiers: readonly RiskTier[], score: number): RiskTier {
+export function tierFor(tiers: readonly RiskTier[], score: number): RiskTier {
   const tier = tiers.find((t) => score >= t.minScore);
   if (tier === undefined) throw new Error(`no risk tier covers score ${score}`);
   return tier;

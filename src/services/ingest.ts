@@ -7,6 +7,7 @@ import type { ActiveEngine } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
 import type { Mutex } from "./mutex.ts";
+import { drawdownRow, quoteDrawdown } from "./pricing.ts";
 import { WriteSet } from "./writeSet.ts";
 
 export type EventOutcome =
@@ -141,6 +142,10 @@ export async function ingestBatches(
           continue;
         }
         if (line === undefined) continue;
+        if (event.type === "drawdown") {
+          const quote = quoteDrawdown(engine, line, event.data, at);
+          writes.recordDrawdown(drawdownRow(engine, event.accountId, event.id, quote, recordedAt));
+        }
         const redecide = shouldRedecide(engine.policy, event, line.state, at, line.row.status === "FROZEN");
         applyEvent(line.state, event, at);
         line.stateChanged = true;

@@ -7,7 +7,8 @@ export type Bps = number;
 export const BPS_PER_UNIT = 10_000;
 export const MAX_TERM_MONTHS = 60;
 
-export type RepaymentMethod = "equal_instalment" | "interest_first";
+export const REPAYMENT_METHODS = ["equal_instalment", "interest_first"] as const;
+export type RepaymentMethod = (typeof REPAYMENT_METHODS)[number];
 
 export interface ScheduleTerms {
   principal: Fen;
