@@ -26,7 +26,7 @@ describe("drawdown pricing", () => {
 
   const events = (list: unknown[]) =>
     app.inject({ method: "POST", url: "/v1/events", payload: { events: list } });
-  const quote = (accountId: string, body: unknown) =>
+  const quote = (accountId: string, body: Record<string, unknown>) =>
     app.inject({ method: "POST", url: `/v1/accounts/${accountId}/drawdown-quote`, payload: body });
 
   it("quotes the cost before drawing, then prices the drawdown exactly as quoted and seals it", async () => {
