@@ -3,7 +3,8 @@
  * when triggered -> ledger -> outbox, against a real `headroom serve` child process, on SQLite and
  * (when reachable) PostgreSQL. Prints figures; asserts nothing about time.
  *
- *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2] [--only sqlite|postgres]
+ *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2,8] [--only sqlite|postgres]
+ *   (each concurrency runs against a fresh database; concurrent batches commit together)
  *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080   (an already running, empty Headroom)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,14 +23,14 @@ const { values } = parseArgs({
   options: {
     borrowers: { type: "string", default: "5000" },
     months: { type: "string", default: "6" },
-    concurrency: { type: "string", default: "2" },
+    concurrency: { type: "string", default: "2,8" },
     only: { type: "string" },
     url: { type: "string" },
   },
 });
 const borrowers = Number(values.borrowers);
 const months = Number(values.months);
-const concurrency = Number(values.concurrency);
+const concurrencies = values.concurrency.split(",").map(Number);
 
 async function batches(): Promise<string[]> {
   const random = seededRandom(11);
@@ -53,7 +54,7 @@ async function batches(): Promise<string[]> {
   return bodies;
 }
 
-async function drive(name: string, base: string, bodies: string[]): Promise<void> {
+async function drive(name: string, base: string, bodies: string[], concurrency: number): Promise<void> {
   // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
   let next = 0;
   let events = 0;
@@ -82,19 +83,19 @@ async function drive(name: string, base: string, bodies: string[]): Promise<void
   const p = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
   console.log(
-    `${name.padEnd(10)} ${Math.round(events / seconds)
+    `${`${name} x${concurrency}`.padEnd(14)} ${Math.round(events / seconds)
       .toLocaleString("en-US")
       .padStart(8)} events/s  ` +
       `(${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; batch latency p50 ${p(0.5)} ms, p99 ${p(0.99)} ms)`,
   );
 }
 
-async function run(name: string, database: string, bodies: string[]): Promise<void> {
+async function run(name: string, database: string, bodies: string[], concurrency: number): Promise<void> {
   const port = await freePort();
   const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
   try {
     await waitForHealthy(port, server);
-    await drive(name, `http://127.0.0.1:${port}`, bodies);
+    await drive(name, `http://127.0.0.1:${port}`, bodies, concurrency);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));
@@ -102,18 +103,19 @@ async function run(name: string, database: string, bodies: string[]): Promise<vo
 }
 
 const bodies = await batches();
-if (values.url !== undefined) await drive("external", values.url, bodies);
-else if (values.only !== "postgres") {
-  const dir = mkdtempSync(join(tmpdir(), "headroom-bench-"));
-  await run("sqlite", `sqlite:${join(dir, "bench.db")}`, bodies);
-  rmSync(dir, { recursive: true, force: true });
-}
-if (values.url === undefined && values.only !== "sqlite") {
-  const pg = await postgresAvailability();
-  if (!pg.ok) console.log(`postgres   SKIPPED: ${pg.reason}`);
+const pg = values.url === undefined && values.only !== "sqlite" ? await postgresAvailability() : null;
+for (const concurrency of concurrencies) {
+  if (values.url !== undefined) await drive("external", values.url, bodies, concurrency);
+  else if (values.only !== "postgres") {
+    const dir = mkdtempSync(join(tmpdir(), "headroom-bench-"));
+    await run("sqlite", `sqlite:${join(dir, "bench.db")}`, bodies, concurrency);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (pg === null) continue;
+  if (!pg.ok) console.log(`postgres SKIPPED: ${pg.reason}`);
   else {
     const database = await freshPostgresDatabase();
-    await run("postgres", database.url, bodies);
+    await run("postgres", database.url, bodies, concurrency);
     await database.drop();
   }
 }

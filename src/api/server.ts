@@ -18,6 +18,7 @@ import { explanationRoutes } from "./routes/explanations.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
+import { pricingRoutes } from "./routes/pricing.ts";
 import { referenceRoutes } from "./routes/reference.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
@@ -49,6 +50,7 @@ export async function buildServer(
   await app.register(eventRoutes(headroom));
   await app.register(accountRoutes(headroom));
   await app.register(auditRoutes(headroom));
+  await app.register(pricingRoutes(headroom));
   await app.register(portfolioRoutes(headroom));
   await app.register(explanationRoutes(headroom));
   await app.register(accountEventRoutes(headroom));

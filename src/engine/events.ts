@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_TERM_MONTHS, REPAYMENT_METHODS } from "./pricing/schedule.ts";
 
 /**
  * The typed events Headroom takes in, one schema for HTTP, NATS and the demo generator.
@@ -50,7 +51,13 @@ export const repaymentMadeEvent = z.object({
 export const drawdownEvent = z.object({
   ...envelope,
   type: z.literal("drawdown"),
-  data: z.object({ drawdownId: id, amount: positiveFen, purpose: z.enum(LOAN_PURPOSES) }),
+  data: z.object({
+    drawdownId: id,
+    amount: positiveFen,
+    purpose: z.enum(LOAN_PURPOSES),
+    termMonths: z.number().int().min(1).max(MAX_TERM_MONTHS).default(12),
+    repayment: z.enum(REPAYMENT_METHODS).default("equal_instalment"),
+  }),
 });
 export const bureauInquiryEvent = z.object({
   ...envelope,

@@ -1,6 +1,8 @@
+import type { Kysely } from "kysely";
 import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
-import { decisionBodyHash, lineChangeBodyHash } from "./writeSet.ts";
+import type { Database, DecisionTable, DrawdownTable, LineChangeTable } from "../store/schema.ts";
+import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
 export interface LedgerProblem {
   seq: number | null;
@@ -16,6 +18,31 @@ export interface AuditReport {
 }
 
 const PAGE = 2000;
+
+/** The records a ledger entry can seal: where to load them and how their body hash is computed. */
+interface SealedKind {
+  label: string;
+  load(db: Kysely<Database>, ids: string[]): Promise<{ id: string }[]>;
+  hash(body: { id: string }): string;
+}
+
+const sealedKinds: Record<string, SealedKind> = {
+  decision: {
+    label: "decision",
+    load: (db, ids) => db.selectFrom("decisions").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => decisionBodyHash(body as DecisionTable),
+  },
+  line_change: {
+    label: "line change",
+    load: (db, ids) => db.selectFrom("line_changes").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => lineChangeBodyHash(body as LineChangeTable),
+  },
+  drawdown: {
+    label: "drawdown",
+    load: (db, ids) => db.selectFrom("drawdowns").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => drawdownBodyHash(body as DrawdownTable),
+  },
+};
 const MAX_PROBLEMS = 100;
 
 /**
@@ -43,23 +70,11 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
       .limit(PAGE)
       .execute();
     if (rows.length === 0) break;
-    const decisionIds = rows.filter((r) => r.kind === "decision").map((r) => r.ref_id);
-    const changeIds = rows.filter((r) => r.kind === "line_change").map((r) => r.ref_id);
-    const decisions = new Map(
-      decisionIds.length === 0
-        ? []
-        : (await db.selectFrom("decisions").selectAll().where("id", "in", decisionIds).execute()).map((d) => [
-            d.id,
-            d,
-          ]),
-    );
-    const changes = new Map(
-      changeIds.length === 0
-        ? []
-        : (await db.selectFrom("line_changes").selectAll().where("id", "in", changeIds).execute()).map(
-            (c) => [c.id, c],
-          ),
-    );
+    const bodies = new Map<string, Map<string, { id: string }>>();
+    for (const [kind, sealed] of Object.entries(sealedKinds)) {
+      const ids = rows.filter((r) => r.kind === kind).map((r) => r.ref_id);
+      bodies.set(kind, new Map(ids.length === 0 ? [] : (await sealed.load(db, ids)).map((b) => [b.id, b])));
+    }
     for (const row of rows) {
       entries++;
       if (row.seq !== expectedSeq) {
@@ -91,26 +106,17 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
           refId: row.ref_id,
           problem: "ledger row was edited: its hash does not match its contents",
         });
-      if (row.kind === "decision") {
-        sealedDecisions.add(row.ref_id);
-        const d = decisions.get(row.ref_id);
-        if (d === undefined)
-          report({ seq: row.seq, refId: row.ref_id, problem: `decision ${row.ref_id} was deleted` });
-        else if (decisionBodyHash(d) !== row.body_hash)
+      const sealed = sealedKinds[row.kind];
+      if (row.kind === "decision") sealedDecisions.add(row.ref_id);
+      if (sealed !== undefined) {
+        const body = bodies.get(row.kind)?.get(row.ref_id);
+        if (body === undefined)
+          report({ seq: row.seq, refId: row.ref_id, problem: `${sealed.label} ${row.ref_id} was deleted` });
+        else if (sealed.hash(body) !== row.body_hash)
           report({
             seq: row.seq,
             refId: row.ref_id,
-            problem: `decision ${row.ref_id} was edited after it was sealed`,
-          });
-      } else if (row.kind === "line_change") {
-        const c = changes.get(row.ref_id);
-        if (c === undefined)
-          report({ seq: row.seq, refId: row.ref_id, problem: `line change ${row.ref_id} was deleted` });
-        else if (lineChangeBodyHash(c) !== row.body_hash)
-          report({
-            seq: row.seq,
-            refId: row.ref_id,
-            problem: `line change ${row.ref_id} was edited after it was sealed`,
+            problem: `${sealed.label} ${row.ref_id} was edited after it was sealed`,
           });
       }
       prevHash = row.hash;

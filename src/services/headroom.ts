@@ -1,9 +1,12 @@
 import { openStore } from "../store/connect.ts";
 import { activeEngine } from "./engineConfig.ts";
+import { EventIntake } from "./eventIntake.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { Mutex } from "./mutex.ts";
 
 export interface Headroom extends IngestDeps {
+  /** Where concurrent batches enter, so they can commit together. */
+  intake: EventIntake;
   close(): Promise<void>;
 }
 
@@ -12,11 +15,11 @@ export async function openHeadroom(
   options: { databaseUrl?: string; clock?: () => number } = {},
 ): Promise<Headroom> {
   const store = await openStore(options.databaseUrl ?? process.env.HEADROOM_DATABASE_URL);
-  return {
+  const deps: IngestDeps = {
     store,
     engine: activeEngine(),
     clock: options.clock ?? Date.now,
     writeLock: new Mutex(),
-    close: () => store.close(),
   };
+  return { ...deps, intake: new EventIntake(deps), close: () => store.close() };
 }

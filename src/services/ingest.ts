@@ -7,6 +7,7 @@ import type { ActiveEngine } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
 import type { Mutex } from "./mutex.ts";
+import { drawdownRow, quoteDrawdown } from "./pricing.ts";
 import { WriteSet } from "./writeSet.ts";
 
 export type EventOutcome =
@@ -37,8 +38,32 @@ const ROWS_PER_STATEMENT = 200;
  * that commits or none of it does, so a crash can lose no accepted event and duplicate no effect.
  */
 export async function ingestEvents(deps: IngestDeps, events: readonly CreditEvent[]): Promise<IngestResult> {
-  if (events.length > MAX_EVENTS_PER_BATCH) {
-    throw new RangeError(`a batch holds at most ${MAX_EVENTS_PER_BATCH} events, got ${events.length}`);
+  const [result] = await ingestBatches(deps, [events]);
+  return result as IngestResult;
+}
+
+/** Most events one transaction takes when several batches commit together. */
+export const MAX_EVENTS_PER_TRANSACTION = 8 * MAX_EVENTS_PER_BATCH;
+
+/**
+ * Several batches in one transaction (group commit): a line touched by many of them is read,
+ * written and committed once. Each batch still gets its own result, as if it had come alone
+ * after the ones before it.
+ */
+export async function ingestBatches(
+  deps: IngestDeps,
+  batches: readonly (readonly CreditEvent[])[],
+): Promise<IngestResult[]> {
+  for (const batch of batches) {
+    if (batch.length > MAX_EVENTS_PER_BATCH) {
+      throw new RangeError(`a batch holds at most ${MAX_EVENTS_PER_BATCH} events, got ${batch.length}`);
+    }
+  }
+  const events = batches.flat();
+  if (events.length > MAX_EVENTS_PER_TRANSACTION) {
+    throw new RangeError(
+      `a transaction takes at most ${MAX_EVENTS_PER_TRANSACTION} events, got ${events.length}`,
+    );
   }
   const { store, engine } = deps;
   return deps.writeLock.run(() =>
@@ -117,6 +142,10 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
           continue;
         }
         if (line === undefined) continue;
+        if (event.type === "drawdown") {
+          const quote = quoteDrawdown(engine, line, event.data, at);
+          writes.recordDrawdown(drawdownRow(engine, event.accountId, event.id, quote, recordedAt));
+        }
         const redecide = shouldRedecide(engine.policy, event, line.state, at, line.row.status === "FROZEN");
         applyEvent(line.state, event, at);
         line.stateChanged = true;
@@ -160,23 +189,31 @@ export async function ingestEvents(deps: IngestDeps, events: readonly CreditEven
       await saveLines(trx, lines.values(), recordedAt);
       await writes.flush(trx, store);
 
+      // A repeat of an id, in its own batch or a later one of the group, is a duplicate of the first.
       const reported = new Set<string>();
-      const results = events.map((e): EventOutcome => {
-        // A repeat of an id inside the same batch is a duplicate of its first occurrence.
-        const key = eventKey(e.accountId, e.id);
-        if (reported.has(key)) return { id: e.id, status: "duplicate" };
-        reported.add(key);
-        return outcomes.get(key) as EventOutcome;
+      return batches.map((batch) => {
+        const results = batch.map((e): EventOutcome => {
+          const key = eventKey(e.accountId, e.id);
+          if (reported.has(key)) return { id: e.id, status: "duplicate" };
+          reported.add(key);
+          return outcomes.get(key) as EventOutcome;
+        });
+        return summarise(results);
       });
-      return {
-        accepted: results.filter((r) => r.status === "accepted").length,
-        duplicates: results.filter((r) => r.status === "duplicate").length,
-        rejected: results.filter((r) => r.status === "rejected").length,
-        decisions: writes.decisions.length,
-        results,
-      };
     }),
   );
+}
+
+function summarise(results: EventOutcome[]): IngestResult {
+  const summary: IngestResult = { accepted: 0, duplicates: 0, rejected: 0, decisions: 0, results };
+  for (const r of results) {
+    if (r.status === "accepted") {
+      summary.accepted++;
+      if (r.decisionId !== undefined) summary.decisions++;
+    } else if (r.status === "duplicate") summary.duplicates++;
+    else summary.rejected++;
+  }
+  return summary;
 }
 
 /** Events are idempotent by (account, event id). */

@@ -2,7 +2,13 @@ import type { Kysely, Transaction } from "kysely";
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
-import type { Database, DecisionTable, LineChangeTable, OutboxTable } from "../store/schema.ts";
+import type {
+  Database,
+  DecisionTable,
+  DrawdownTable,
+  LineChangeTable,
+  OutboxTable,
+} from "../store/schema.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import { applyToLine, type LineRecord } from "./lineBook.ts";
@@ -54,6 +60,23 @@ export function lineChangeBodyHash(c: LineChangeTable): string {
   ]);
 }
 
+export function drawdownBodyHash(d: DrawdownTable): string {
+  return bodyHash([
+    d.id,
+    d.account_id,
+    d.amount,
+    d.rate_bps,
+    d.rate_basis,
+    d.pricing_product,
+    d.policy_version,
+    d.repayment,
+    d.term_months,
+    d.total_interest,
+    d.schedule,
+    d.drawn_at,
+  ]);
+}
+
 /**
  * Everything one transaction will write, collected in memory and flushed with multi-row
  * statements: the decision records, the line changes, their ledger seals and the notices.
@@ -62,6 +85,7 @@ export class WriteSet {
   readonly decisions: DecisionTable[] = [];
   readonly lineChanges: LineChangeTable[] = [];
   readonly outbox: OutboxTable[] = [];
+  readonly drawdowns: DrawdownTable[] = [];
   private readonly sealed: Sealed[] = [];
 
   constructor(
@@ -165,8 +189,19 @@ export class WriteSet {
     });
   }
 
+  /** A drawdown with the rate and schedule it was priced at, sealed so neither can change later. */
+  recordDrawdown(row: DrawdownTable): void {
+    this.drawdowns.push(row);
+    this.sealed.push({ kind: "drawdown", refId: row.id, bodyHash: drawdownBodyHash(row) });
+  }
+
   isEmpty(): boolean {
-    return this.decisions.length === 0 && this.lineChanges.length === 0 && this.outbox.length === 0;
+    return (
+      this.decisions.length === 0 &&
+      this.lineChanges.length === 0 &&
+      this.outbox.length === 0 &&
+      this.drawdowns.length === 0
+    );
   }
 
   async flush(trx: Transaction<Database> | Kysely<Database>, store: Store): Promise<void> {
@@ -187,6 +222,12 @@ export class WriteSet {
         .insertInto("outbox")
         .values(this.outbox.slice(i, i + ROWS_PER_STATEMENT))
         .onConflict((oc) => oc.column("idempotency_key").doNothing())
+        .execute();
+    }
+    for (let i = 0; i < this.drawdowns.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto("drawdowns")
+        .values(this.drawdowns.slice(i, i + ROWS_PER_STATEMENT))
         .execute();
     }
     await appendToLedger(trx, store, this.sealed, this.recordedAt);

@@ -8,6 +8,7 @@ import { migrateToLatest, type StoreDialect } from "./migrations.ts";
 export type { StoreDialect };
 
 import type { Database } from "./schema.ts";
+import { withStatementCache } from "./statementCache.ts";
 
 export interface Store {
   db: Kysely<Database>;
@@ -56,7 +57,9 @@ export async function openStore(url: string | undefined = process.env.HEADROOM_D
     database.pragma("cache_size = -131072");
     database.pragma("temp_store = MEMORY");
     database.pragma("foreign_keys = ON");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    });
     store = { db, dialect: "sqlite", location: file, close: () => db.destroy() };
   }
   await migrateToLatest(store.db, store.dialect);

@@ -75,8 +75,9 @@ function foundation(dialect: StoreDialect): Migration {
         .addColumn("occurred_at", "bigint", (c) => c.notNull())
         .addColumn("recorded_at", "bigint", (c) => c.notNull())
         .addColumn("payload", "text", (c) => c.notNull())
+        // Appended in arrival order (rowid): a batch fills a few new pages instead of dirtying one
+        // page per account, while the key's index keeps replays idempotent.
         .addPrimaryKeyConstraint("events_pk", ["account_id", "event_id"])
-        .$call(withoutRowId(dialect))
         .execute();
       await db.schema
         .createTable("decisions")
@@ -158,11 +159,41 @@ function foundation(dialect: StoreDialect): Migration {
   };
 }
 
+function pricing(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("drawdowns")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("account_id", "text", (c) => c.notNull())
+        .addColumn("event_id", "text", (c) => c.notNull())
+        .addColumn("amount", "bigint", (c) => c.notNull())
+        .addColumn("rate_bps", "integer", (c) => c.notNull())
+        .addColumn("rate_basis", "text", (c) => c.notNull())
+        .addColumn("pricing_product", "text", (c) => c.notNull())
+        .addColumn("policy_version", "text", (c) => c.notNull())
+        .addColumn("repayment", "text", (c) => c.notNull())
+        .addColumn("term_months", "integer", (c) => c.notNull())
+        .addColumn("total_interest", "bigint", (c) => c.notNull())
+        .addColumn("schedule", "text", (c) => c.notNull())
+        .addColumn("drawn_at", "bigint", (c) => c.notNull())
+        .addColumn("recorded_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("drawdowns_account")
+        .on("drawdowns")
+        .columns(["account_id", "drawn_at"])
+        .execute();
+    },
+  };
+}
+
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "0001_foundation": foundation(this.dialect) };
+    return { "0001_foundation": foundation(this.dialect), "0010_pricing": pricing() };
   }
 }
 

@@ -110,6 +110,25 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+/** A drawdown as priced when it was drawn: the rate, why, and its repayment schedule. */
+export interface DrawdownTable {
+  id: string;
+  account_id: string;
+  event_id: string;
+  amount: number;
+  /** Annual rate in basis points. */
+  rate_bps: number;
+  rate_basis: string;
+  pricing_product: string;
+  policy_version: string;
+  repayment: string;
+  term_months: number;
+  total_interest: number;
+  schedule: string;
+  drawn_at: number;
+  recorded_at: number;
+}
+
 export interface JobCursorTable {
   job: string;
   cursor: string;
@@ -126,6 +145,7 @@ export interface Database {
   ledger_head: LedgerHeadTable;
   outbox: OutboxTable;
   job_cursors: JobCursorTable;
+  drawdowns: DrawdownTable;
 }
 
 export type { Generated };

@@ -69,7 +69,13 @@ export function drawdown(
   amount: number,
   purpose: "consumption" | "securities" = "consumption",
 ): CreditEvent {
-  return { id, accountId, type: "drawdown", occurredAt: iso(at), data: { drawdownId: id, amount, purpose } };
+  return {
+    id,
+    accountId,
+    type: "drawdown",
+    occurredAt: iso(at),
+    data: { drawdownId: id, amount, purpose, termMonths: 12, repayment: "equal_instalment" },
+  };
 }
 
 export function lenderOpened(accountId: string, id: string, at: number, lender: string): CreditEvent {

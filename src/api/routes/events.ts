@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { creditEvent, MAX_EVENTS_PER_BATCH } from "../../engine/events.ts";
 import type { Headroom } from "../../services/headroom.ts";
-import { ingestEvents } from "../../services/ingest.ts";
 import { problemSchema } from "../problem.ts";
 
 const outcome = z.object({
@@ -39,6 +38,6 @@ export const eventRoutes =
           },
         },
       },
-      async (request) => ingestEvents(headroom, request.body.events),
+      async (request) => headroom.intake.submit(request.body.events),
     );
   };

@@ -18,6 +18,9 @@ const SAFE_PURPOSES = LOAN_PURPOSES.filter((p) => !(PROHIBITED_PURPOSES as reado
  * dues, on-time, late or missed repayments, inquiries, income checks, logins, rare misuse and fraud.
  * Risky profiles (real bad outcome, past lates, high utilisation) behave worse, as they do in life.
  */
+/** Drawdown terms vary through the months (not drawn at random, so the event stream stays as it was). */
+const DEMO_TERMS = [3, 6, 12, 24];
+
 export function borrowerEvents(
   index: number,
   profile: BorrowerProfile,
@@ -84,6 +87,8 @@ export function borrowerEvents(
           drawdownId: `${accountId}-d${m}`,
           amount: draw,
           purpose: misuse ? random.pick(PROHIBITED_PURPOSES) : random.pick(SAFE_PURPOSES),
+          termMonths: DEMO_TERMS[m % DEMO_TERMS.length] as number,
+          repayment: m % 4 === 3 ? "interest_first" : "equal_instalment",
         },
       });
     }

@@ -1,7 +1,7 @@
 import { type CreditEvent, MAX_EVENTS_PER_BATCH } from "../../engine/events.ts";
 import { seededRandom } from "../../engine/random.ts";
 import { MS_PER_DAY } from "../../engine/time.ts";
-import { type IngestDeps, ingestEvents } from "../ingest.ts";
+import { type IngestDeps, ingestBatches, MAX_EVENTS_PER_TRANSACTION } from "../ingest.ts";
 import { borrowerEvents } from "./behaviour.ts";
 import { type BorrowerProfile, loadRealProfiles, syntheticProfile } from "./borrowerProfiles.ts";
 
@@ -57,14 +57,14 @@ export async function seedDemo(
   const times = new Map(events.map((e) => [e, Date.parse(e.occurredAt)]));
   events.sort((a, b) => (times.get(a) as number) - (times.get(b) as number));
   let decisions = 0;
-  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_BATCH) {
-    const result = await ingestEvents(deps, events.slice(i, i + MAX_EVENTS_PER_BATCH));
-    decisions += result.decisions;
-    onProgress({
-      phase: "ingest",
-      done: Math.min(i + MAX_EVENTS_PER_BATCH, events.length),
-      total: events.length,
-    });
+  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_TRANSACTION) {
+    const group: CreditEvent[][] = [];
+    const end = Math.min(i + MAX_EVENTS_PER_TRANSACTION, events.length);
+    for (let j = i; j < end; j += MAX_EVENTS_PER_BATCH) {
+      group.push(events.slice(j, Math.min(j + MAX_EVENTS_PER_BATCH, end)));
+    }
+    for (const result of await ingestBatches(deps, group)) decisions += result.decisions;
+    onProgress({ phase: "ingest", done: end, total: events.length });
   }
   return { source: real !== null ? "give-me-some-credit" : "built-in", events: events.length, decisions };
 }

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildServer } from "../../src/api/server.ts";
+import { DEFAULT_PRICING } from "../../src/engine/pricing/rate.ts";
+import { verifyLedger } from "../../src/services/audit.ts";
+import type { Headroom } from "../../src/services/headroom.ts";
+import { drawdown, inquiry, iso, lenderOpened, opened } from "../support/events.ts";
+import { manualClock, sqliteTarget } from "../support/stores.ts";
+
+const T0 = Date.UTC(2026, 0, 5);
+const DAY = 86_400_000;
+const NOW = T0 + 60 * DAY;
+
+describe("drawdown pricing", () => {
+  let headroom: Headroom & { dispose(): Promise<void> };
+  let app: FastifyInstance;
+  beforeEach(async () => {
+    headroom = await sqliteTarget.open(manualClock(NOW).now);
+    app = await buildServer(headroom);
+  });
+  afterEach(async () => {
+    await app.close();
+    await headroom.dispose();
+  });
+
+  const events = (list: unknown[]) =>
+    app.inject({ method: "POST", url: "/v1/events", payload: { events: list } });
+  const quote = (accountId: string, body: Record<string, unknown>) =>
+    app.inject({ method: "POST", url: `/v1/accounts/${accountId}/drawdown-quote`, payload: body });
+
+  it("quotes the cost before drawing, then prices the drawdown exactly as quoted and seals it", async () => {
+    await events([opened("a1", T0)]);
+    const shown = await quote("a1", { amount: 300_000, termMonths: 6, repayment: "interest_first" });
+    expect(shown.statusCode).toBe(200);
+    const q = shown.json();
+    expect(q.annualRateBps).toBeLessThanOrEqual(DEFAULT_PRICING.ceiling);
+    expect(q.rateBasis[0]).toMatch(/^tier [A-E]: \d+ bps$/);
+    expect(q.instalments).toHaveLength(6);
+    const paid = q.instalments.reduce((t: number, i: { total: number }) => t + i.total, 0);
+    expect(paid).toBe(300_000 + q.totalInterest);
+    expect(q.totalRepayable).toBe(paid);
+
+    const draw = {
+      ...drawdown("a1", "d1", NOW, 300_000),
+      data: {
+        drawdownId: "d1",
+        amount: 300_000,
+        purpose: "consumption",
+        termMonths: 6,
+        repayment: "interest_first",
+      },
+    };
+    expect((await events([draw])).json().accepted).toBe(1);
+    const listed = (await app.inject({ method: "GET", url: "/v1/accounts/a1/drawdowns" })).json().drawdowns;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      amount: 300_000,
+      annualRateBps: q.annualRateBps,
+      rateBasis: q.rateBasis,
+      termMonths: 6,
+      repayment: "interest_first",
+      totalInterest: q.totalInterest,
+      drawnAt: iso(NOW),
+    });
+    expect(listed[0].instalments).toEqual(q.instalments);
+
+    expect((await verifyLedger(headroom.store)).ok).toBe(true);
+    await sql`update drawdowns set rate_bps = 100`.execute(headroom.store.db);
+    const report = await verifyLedger(headroom.store);
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.problem)).toContain("drawdown a1:d1 was edited after it was sealed");
+  });
+
+  it("charges a riskier borrower more, never above the legal ceiling", async () => {
+    const risky = [
+      opened("b1", T0),
+      ...Array.from({ length: 8 }, (_, i) => inquiry("b1", `q${i}`, NOW - (i + 1) * DAY)),
+      ...Array.from({ length: 4 }, (_, i) => lenderOpened("b1", `l${i}`, NOW - (i + 10) * DAY, `lender${i}`)),
+    ];
+    await events([opened("a1", T0), ...risky]);
+    const terms = { amount: 100_000, termMonths: 12 };
+    const clean = (await quote("a1", terms)).json();
+    const worse = (await quote("b1", terms)).json();
+    expect(worse.tier > clean.tier).toBe(true);
+    expect(worse.annualRateBps).toBeGreaterThan(clean.annualRateBps);
+    expect(worse.annualRateBps).toBeLessThanOrEqual(DEFAULT_PRICING.ceiling);
+  });
+
+  it("answers problem+json for an unknown account and for terms it cannot price", async () => {
+    const missing = await quote("nobody", { amount: 100_000 });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers["content-type"]).toContain("application/problem+json");
+    await events([opened("a1", T0)]);
+    const bad = await quote("a1", { amount: 10.5, termMonths: 0 });
+    expect(bad.statusCode).toBe(400);
+    const pointers = bad.json().errors.map((e: { pointer: string }) => e.pointer);
+    expect(pointers).toEqual(expect.arrayContaining(["/body/amount", "/body/termMonths"]));
+  });
+});
