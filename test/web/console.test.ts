@@ -128,6 +128,8 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     await page.click(`a[href="/accounts/${account.accountId}"]`);
     await page.waitForSelector("[data-testid=timeline] li");
     await page.waitForSelector(`tr[data-decision="${decision.decisionId}"]`);
+    // The limit change this decision made sits in the timeline between the events around it.
+    await page.waitForSelector(`[data-testid=timeline] li[data-change="${decision.decisionId}"]`);
     await page.screenshot({ path: join(SCREENSHOTS, "account.png"), fullPage: true });
     await page.click(`tr[data-decision="${decision.decisionId}"] a`);
     await page.waitForSelector("[data-testid=rules]");

@@ -1,30 +1,16 @@
 import { useApi } from "../api.ts";
 import { Async } from "../components/Async.tsx";
 import { featureLabel, formatFeature } from "../components/featureValue.ts";
+import { Timeline } from "../components/Timeline.tsx";
 import { useI18n } from "../i18n/I18n.tsx";
 import { Link } from "../router.tsx";
-import type { AccountDetail, EventView, NoticeView, Reference } from "../types.ts";
-
-function money(value: unknown, format: (fen: number) => string): string | null {
-  return typeof value === "number" ? format(value) : null;
-}
-
-/** One line for an event's payload: amounts as money, everything else as key=value. */
-function eventDetails(data: Record<string, unknown>, format: (fen: number) => string): string {
-  return Object.entries(data)
-    .map(([key, value]) => {
-      const asMoney = /amount|income|payment|limit/i.test(key) ? money(value, format) : null;
-      return `${key}=${asMoney ?? String(value)}`;
-    })
-    .join(" · ");
-}
+import type { AccountDetail, NoticeView, Reference } from "../types.ts";
 
 export function Account({ accountId }: { accountId: string }) {
   const i18n = useI18n();
   const { t, code, money: fen, dateTime, lang } = i18n;
   const id = encodeURIComponent(accountId);
   const account = useApi<AccountDetail>(`/v1/accounts/${id}`);
-  const events = useApi<{ events: EventView[] }>(`/v1/accounts/${id}/events?limit=100`);
   const notices = useApi<{ notices: NoticeView[] }>(`/v1/accounts/${id}/notices?limit=50`);
   const reference = useApi<Reference>("/v1/reference");
   const definitions = new Map(
@@ -144,18 +130,7 @@ export function Account({ accountId }: { accountId: string }) {
               </section>
               <section className="card wide">
                 <h3>{t("account.timeline")}</h3>
-                <Async loaded={events}>
-                  {({ events }) => (
-                    <ol className="timeline" data-testid="timeline">
-                      {events.map((e) => (
-                        <li key={e.eventId}>
-                          <time>{dateTime(e.occurredAt)}</time> <strong>{code("event", e.type)}</strong>{" "}
-                          <span className="muted">{eventDetails(e.data, fen)}</span>
-                        </li>
-                      ))}
-                    </ol>
-                  )}
-                </Async>
+                <Timeline accountId={accountId} changes={a.changes} />
               </section>
             </div>
           </>
