@@ -8,6 +8,7 @@ import { freePort, ROOT, runHeadroom, runToEnd, waitForHealthy } from "../suppor
 import { hasChromium, launchChromium, paintedPixels } from "./browser.ts";
 
 const SCREENSHOTS = join(ROOT, "docs", "screenshots");
+const REVIEW_RUN = "review-console-test";
 
 interface ReasonJson {
   code: string;
@@ -41,6 +42,8 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     const database = `sqlite:${join(dir, "headroom.db")}`;
     const seeded = await runToEnd(["--database", database, "demo", "--borrowers", "400", "--months", "6"]);
     expect(seeded.code, seeded.stderr).toBe(0);
+    const reviewed = await runToEnd(["--database", database, "review", "--run-id", REVIEW_RUN]);
+    expect(reviewed.code, reviewed.stderr).toBe(0);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
@@ -112,6 +115,11 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(await paintedPixels(page, "[data-testid=changes-chart] canvas")).toBeGreaterThan(500);
     expect(await paintedPixels(page, "[data-testid=score-chart] canvas")).toBeGreaterThan(500);
     expect(await page.locator("[data-testid=notice-counts] tbody tr").count()).toBeGreaterThan(0);
+    const jobs = await api<{ jobs: { job: string; processed: number; total: number }[] }>("/v1/jobs");
+    const review = jobs.jobs.find((j) => j.job === `review:${REVIEW_RUN}`);
+    expect(review?.processed).toBe(review?.total);
+    const shownJob = page.locator(`[data-testid=jobs] tr:has-text("review:${REVIEW_RUN}")`);
+    expect(await shownJob.textContent()).toContain(`${review?.processed}/${review?.total}`);
     await page.screenshot({ path: join(SCREENSHOTS, "portfolio.png"), fullPage: true });
     await page.context().close();
   });
