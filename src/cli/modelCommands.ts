@@ -1,4 +1,8 @@
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { GMSC_FILE, trainDefaultModel } from "../services/behaviourModel.ts";
+import { dataDirectory } from "../services/dataset.ts";
+import { DEFAULT_MODEL_ARTIFACT, type DefaultModelArtifact } from "../services/engineConfig.ts";
 import { openHeadroom } from "../services/headroom.ts";
 import { getModel, listModels, type ModelState, modelHistory, moveModel } from "../services/modelRegistry.ts";
 import { trainAndRegister } from "../services/modelTraining.ts";
@@ -60,6 +64,27 @@ export function addModelCommands(program: Command, global: Global): void {
         );
       }),
     );
+  model
+    .command("train-default")
+    .description(
+      "retrain the engine's default behavioural model from Give Me Some Credit and write its artifact",
+    )
+    .option("--out <file>", "artifact path", DEFAULT_MODEL_ARTIFACT)
+    .action(async (opts) => {
+      const trained = trainDefaultModel();
+      if (trained === null)
+        throw new Error(`${GMSC_FILE} not found in ${dataDirectory()} (set HEADROOM_DATA_DIR)`);
+      const artifact: DefaultModelArtifact = {
+        model: trained.model,
+        trainedOn: `${GMSC_FILE}, 70% stratified (seed 42); columns read as engine features`,
+        validation: trained.validation,
+      };
+      writeFileSync(opts.out, `${JSON.stringify(artifact, null, 1)}\n`);
+      const v = trained.validation;
+      process.stdout.write(
+        `wrote ${opts.out}: ${trained.model.version}, held-out AUC ${v.auc.toFixed(4)} KS ${v.ks.toFixed(4)} Gini ${v.gini.toFixed(4)} on ${v.rows} rows\n`,
+      );
+    });
   model
     .command("report <version>")
     .description("print a version's validation report, bins and lifecycle")
