@@ -1,7 +1,14 @@
 import type { Kysely } from "kysely";
 import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
-import type { Database, DecisionTable, DrawdownTable, LineChangeTable } from "../store/schema.ts";
+import type {
+  Database,
+  DecisionTable,
+  DrawdownTable,
+  LineChangeTable,
+  ModelTransitionTable,
+} from "../store/schema.ts";
+import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
 export interface LedgerProblem {
@@ -36,6 +43,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "line change",
     load: (db, ids) => db.selectFrom("line_changes").selectAll().where("id", "in", ids).execute(),
     hash: (body) => lineChangeBodyHash(body as LineChangeTable),
+  },
+  model_transition: {
+    label: "model lifecycle step",
+    load: (db, ids) => db.selectFrom("model_transitions").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => modelTransitionBodyHash(body as ModelTransitionTable),
   },
   drawdown: {
     label: "drawdown",

@@ -129,6 +129,32 @@ export interface DrawdownTable {
   recorded_at: number;
 }
 
+/** A model version in the registry, with everything needed to score and to judge it. */
+export interface ModelVersionTable {
+  version: string;
+  kind: string;
+  /** draft | validated | approved | active | challenger | retired */
+  state: string;
+  author: string;
+  approved_by: string | null;
+  artifact: string;
+  training_summary: string;
+  validation_report: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One lifecycle step of a model version, sealed in the ledger. */
+export interface ModelTransitionTable {
+  id: string;
+  version: string;
+  from_state: string;
+  to_state: string;
+  actor: string;
+  reason: string;
+  at: number;
+}
+
 export interface JobCursorTable {
   job: string;
   cursor: string;
@@ -146,6 +172,8 @@ export interface Database {
   outbox: OutboxTable;
   job_cursors: JobCursorTable;
   drawdowns: DrawdownTable;
+  model_versions: ModelVersionTable;
+  model_transitions: ModelTransitionTable;
 }
 
 export type { Generated };

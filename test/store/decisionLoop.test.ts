@@ -144,7 +144,8 @@ for (const { target, skip } of targets) {
       await ingestEvents(headroom, [repaid("a1", "r1", T0 + 46 * DAY, 50_000)]);
       const reopened = await line("a1");
       expect(reopened.status).toBe("ACTIVE");
-      expect(reopened.limit_amount).toBe(2_000_000);
+      // It reopens at its tier's target: one late instalment leaves it in tier D, 1.5 x income.
+      expect(reopened.limit_amount).toBe(1_500_000);
       expect((await decisionsOf("a1")).at(-1)).toMatchObject({ action: "reopen", status: "applied" });
     });
 
@@ -219,7 +220,8 @@ for (const { target, skip } of targets) {
         .execute();
       expect(perAccount).toEqual([]);
       expect(await count("decisions")).toBe(1200);
-      expect((await line("r0000")).limit_amount).toBe(3_000_000);
+      // A fresh borrower scores in tier C on the default model: 2.5 x the 10,000 yuan income.
+      expect((await line("r0000")).limit_amount).toBe(2_500_000);
       expect((await runReview(headroom, "run-1")).reviewed).toBe(0);
     });
 
