@@ -143,7 +143,10 @@ for (const { target, skip } of targets) {
         });
         expect(rules.filter((r) => r.outcome === "fired").map((r) => r.id)).toEqual([row.rule_id]);
         const points = body.points as { points: number }[];
-        expect(points.reduce((s, p) => s + p.points, headroom.engine.model.baseScore)).toBe(row.score);
+        // Trained scorecards earn fractional points; the score is their rounded sum.
+        expect(Math.round(points.reduce((s, p) => s + p.points, headroom.engine.model.baseScore))).toBe(
+          row.score,
+        );
         expect(body.unavailable).toEqual([]);
       }
       const missing = await get("/v1/decisions/dec_nope/explanation");

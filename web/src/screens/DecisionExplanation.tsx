@@ -178,8 +178,8 @@ export function DecisionExplanation({ decisionId }: { decisionId: string }) {
                           <tr key={p.feature} className={p.points < p.maxPoints ? "lost" : ""}>
                             <td>{featureLabel(p.label, lang)}</td>
                             <td className="num">{formatFeature(units.get(p.feature), p.value, i18n)}</td>
-                            <td className="num">{number(p.points)}</td>
-                            <td className="num">{number(p.maxPoints)}</td>
+                            <td className="num">{number(p.points, 1)}</td>
+                            <td className="num">{number(p.maxPoints, 1)}</td>
                           </tr>
                         ))}
                       </tbody>
