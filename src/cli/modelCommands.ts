@@ -2,10 +2,15 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { GMSC_FILE, trainDefaultModel } from "../services/behaviourModel.ts";
 import { dataDirectory } from "../services/dataset.ts";
-import { DEFAULT_MODEL_ARTIFACT, type DefaultModelArtifact } from "../services/engineConfig.ts";
+import {
+  DEFAULT_MODEL_ARTIFACT,
+  type DefaultModelArtifact,
+  defaultModelArtifact,
+} from "../services/engineConfig.ts";
 import { openHeadroom } from "../services/headroom.ts";
 import { getModel, listModels, type ModelState, modelHistory, moveModel } from "../services/modelRegistry.ts";
 import { trainAndRegister } from "../services/modelTraining.ts";
+import { liveStability } from "../services/monitoring.ts";
 import { formatModelReport } from "./modelReport.ts";
 
 type Global = () => { database?: string };
@@ -78,6 +83,7 @@ export function addModelCommands(program: Command, global: Global): void {
         model: trained.model,
         trainedOn: `${GMSC_FILE}, 70% stratified (seed 42); columns read as engine features`,
         validation: trained.validation,
+        featureBaselines: trained.featureBaselines,
       };
       writeFileSync(opts.out, `${JSON.stringify(artifact, null, 1)}\n`);
       const v = trained.validation;
@@ -85,6 +91,24 @@ export function addModelCommands(program: Command, global: Global): void {
         `wrote ${opts.out}: ${trained.model.version}, held-out AUC ${v.auc.toFixed(4)} KS ${v.ks.toFixed(4)} Gini ${v.gini.toFixed(4)} on ${v.rows} rows\n`,
       );
     });
+  model
+    .command("monitor")
+    .description("stability of the live book against the active model's baseline: score PSI and feature CSI")
+    .action(async () =>
+      withHeadroom(global, async (headroom) => {
+        const report = await liveStability(headroom.store, defaultModelArtifact());
+        if (report === null) {
+          process.stdout.write("no decisions by the active model yet\n");
+          return;
+        }
+        process.stdout.write(
+          `model ${report.modelVersion}, latest ${report.decisions} decisions: score PSI ${report.score.psi.toFixed(4)} (${report.score.band})\n`,
+        );
+        for (const f of report.features) {
+          process.stdout.write(`  ${f.feature.padEnd(20)} CSI ${f.csi.toFixed(4)} (${f.band})\n`);
+        }
+      }),
+    );
   model
     .command("report <version>")
     .description("print a version's validation report, bins and lifecycle")

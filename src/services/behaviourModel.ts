@@ -60,8 +60,31 @@ export function gmscAsEngineFeatures(data: Dataset): Dataset {
   };
 }
 
+/** Per feature, how many held-out rows fall in each band: the baseline for live CSI. */
+export type FeatureBaselines = Partial<Record<FeatureName, number[]>>;
+
+export function bandCounts(model: PointsModel, feature: FeatureName, values: Iterable<number>): number[] {
+  const bands = model.bands[feature] ?? [];
+  const counts = new Array<number>(bands.length).fill(0);
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    let b = 0;
+    while (
+      b < bands.length - 1 &&
+      !(v < ((bands[b] as { below: number | null }).below ?? Number.POSITIVE_INFINITY))
+    )
+      b++;
+    counts[b] = (counts[b] as number) + 1;
+  }
+  return counts;
+}
+
 /** Trains the default behavioural model; null when the data set is absent. */
-export function trainDefaultModel(): { model: PointsModel; validation: ValidationReport } | null {
+export function trainDefaultModel(): {
+  model: PointsModel;
+  validation: ValidationReport;
+  featureBaselines: FeatureBaselines;
+} | null {
   const file = join(dataDirectory(), GMSC_FILE);
   if (!existsSync(file)) return null;
   const data = gmscAsEngineFeatures(loadLabelledCsv(file, { target: "SeriousDlqin2yrs", bad: "1" }));
@@ -72,8 +95,13 @@ export function trainDefaultModel(): { model: PointsModel; validation: Validatio
     DEFAULT_TRAINING,
   );
   const isFeature = (name: string): name is FeatureName => name in FEATURES;
-  return {
-    model: toPointsModel(scorecard, isFeature),
-    validation: validateScorecard(scorecard, selectRows(data, split.test)),
-  };
+  const model = toPointsModel(scorecard, isFeature);
+  const test = selectRows(data, split.test);
+  const featureBaselines: FeatureBaselines = {};
+  test.names.forEach((name, c) => {
+    if (isFeature(name) && model.bands[name] !== undefined) {
+      featureBaselines[name] = bandCounts(model, name, test.columns[c] as Float64Array);
+    }
+  });
+  return { model, validation: validateScorecard(scorecard, test), featureBaselines };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { DecisionContext } from "../engine/decide.ts";
+import type { FeatureName } from "../engine/features.ts";
 import { compileModel, type PointsModel } from "../engine/model.ts";
 import { DEFAULT_POLICY, type Policy } from "../engine/policy.ts";
 import { DEFAULT_PRICING, type PricingPolicy, validatePricing } from "../engine/pricing/rate.ts";
@@ -18,6 +19,8 @@ export interface DefaultModelArtifact {
   model: PointsModel;
   trainedOn: string;
   validation: ValidationReport;
+  /** Held-out rows per band of each feature, for characteristic stability (CSI) on live decisions. */
+  featureBaselines: Partial<Record<FeatureName, number[]>>;
 }
 
 export const DEFAULT_MODEL_ARTIFACT = fileURLToPath(
