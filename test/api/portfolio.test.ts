@@ -109,6 +109,21 @@ for (const { target, skip } of targets) {
       expect(body.errors.map((e: { pointer: string }) => e.pointer)).toContain("/querystring/bucket");
     });
 
+    it("reports score PSI and feature CSI over the active model's decisions", async () => {
+      const { status, body } = await get("/v1/portfolio/stability");
+      expect(status).toBe(200);
+      const byModel = await headroom.store.db
+        .selectFrom("decisions")
+        .select("id")
+        .where("model_version", "=", headroom.engine.model.version)
+        .execute();
+      expect(body.stability.modelVersion).toBe(headroom.engine.model.version);
+      expect(body.stability.decisions).toBe(byModel.length);
+      expect(body.stability.score.psi).toBeGreaterThanOrEqual(0);
+      expect(["stable", "watch", "shifted"]).toContain(body.stability.score.band);
+      expect(body.stability.features.length).toBeGreaterThan(0);
+    });
+
     it("counts notices and decisions as the outbox and decision tables hold them", async () => {
       const { body } = await get("/v1/portfolio/activity");
       const outbox = await headroom.store.db.selectFrom("outbox").select("kind").execute();

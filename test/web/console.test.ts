@@ -115,6 +115,9 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(await paintedPixels(page, "[data-testid=changes-chart] canvas")).toBeGreaterThan(500);
     expect(await paintedPixels(page, "[data-testid=score-chart] canvas")).toBeGreaterThan(500);
     expect(await page.locator("[data-testid=notice-counts] tbody tr").count()).toBeGreaterThan(0);
+    const { stability } = await api<{ stability: { score: { psi: number } } }>("/v1/portfolio/stability");
+    const psi = stability.score.psi.toLocaleString("en-US", { maximumFractionDigits: 3 });
+    expect(await page.textContent("[data-testid=score-psi]")).toContain(psi);
     const jobs = await api<{ jobs: { job: string; processed: number; total: number }[] }>("/v1/jobs");
     const review = jobs.jobs.find((j) => j.job === `review:${REVIEW_RUN}`);
     expect(review?.processed).toBe(review?.total);

@@ -9,6 +9,7 @@ export type { AccountDetail, AccountSummary, DecisionView } from "../../src/serv
 export type { AuditReport } from "../../src/services/audit.ts";
 export type { DecisionExplanation, RuleTrace } from "../../src/services/decisionExplanation.ts";
 export type { JobProgress } from "../../src/services/jobProgress.ts";
+export type { StabilityReport } from "../../src/services/monitoring.ts";
 export type {
   ActivityCounts,
   LimitChangePoint,

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { defaultModelArtifact } from "../../services/engineConfig.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { liveStability } from "../../services/monitoring.ts";
 import { activityCounts, limitChangesOverTime, portfolioExposure } from "../../services/portfolioQueries.ts";
 import { problemSchema } from "../problem.ts";
 
@@ -12,6 +14,7 @@ const slice = z.object({
   available: z.number().int(),
 });
 const count = z.number().int();
+const band = z.enum(["stable", "watch", "shifted"]);
 
 /** Read-only views of the whole book for the console's portfolio screen (and anyone else). */
 export const portfolioRoutes =
@@ -96,5 +99,29 @@ export const portfolioRoutes =
         },
       },
       async () => activityCounts(headroom.store),
+    );
+
+    app.get(
+      "/v1/portfolio/stability",
+      {
+        schema: {
+          summary:
+            "Population stability of live decisions against the model's held-out baseline: score PSI and feature CSI",
+          tags: ["portfolio"],
+          response: {
+            200: z.object({
+              stability: z
+                .object({
+                  modelVersion: z.string(),
+                  decisions: count,
+                  score: z.object({ psi: z.number(), band }),
+                  features: z.array(z.object({ feature: z.string(), csi: z.number(), band })),
+                })
+                .nullable(),
+            }),
+          },
+        },
+      },
+      async () => ({ stability: await liveStability(headroom.store, defaultModelArtifact()) }),
     );
   };

@@ -3,9 +3,17 @@ import uPlot from "uplot";
 import { useApi } from "../api.ts";
 import { Async } from "../components/Async.tsx";
 import { ExposureTable } from "../components/ExposureTable.tsx";
+import { featureLabel } from "../components/featureValue.ts";
 import { UPlotChart } from "../components/UPlotChart.tsx";
 import { useI18n } from "../i18n/I18n.tsx";
-import type { ActivityCounts, JobProgress, LimitChangePoint, PortfolioExposure } from "../types.ts";
+import type {
+  ActivityCounts,
+  JobProgress,
+  LimitChangePoint,
+  PortfolioExposure,
+  Reference,
+  StabilityReport,
+} from "../types.ts";
 
 export const ACTION_COLOURS: Record<string, string> = {
   increase: "#2e7d32",
@@ -117,6 +125,59 @@ function Jobs() {
                 ))}
               </tbody>
             </table>
+          )
+        }
+      </Async>
+    </section>
+  );
+}
+
+/** PSI of live scores and CSI of each feature against the held-out sample the model was validated on. */
+function Stability() {
+  const { t, code, number, lang } = useI18n();
+  const stability = useApi<{ stability: StabilityReport | null }>("/v1/portfolio/stability");
+  const reference = useApi<Reference>("/v1/reference");
+  const labels = new Map(reference.state === "ready" ? reference.data.features.map((f) => [f.name, f]) : []);
+  return (
+    <section className="card" data-testid="stability">
+      <h3>{t("portfolio.stability")}</h3>
+      <Async loaded={stability}>
+        {({ stability: s }) =>
+          s === null ? (
+            <p className="muted">{t("portfolio.stabilityNone")}</p>
+          ) : (
+            <>
+              <p className="muted">
+                {t("portfolio.stabilityOf", { decisions: number(s.decisions), model: s.modelVersion })}
+              </p>
+              <p data-testid="score-psi">
+                {t("portfolio.scorePsi")} <strong>{number(s.score.psi, 3)}</strong>{" "}
+                <span className={`band band-${s.score.band}`}>{code("band", s.score.band)}</span>
+              </p>
+              <table>
+                <thead>
+                  <tr>
+                    <th>{t("portfolio.feature")}</th>
+                    <th className="num">{t("portfolio.csi")}</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.features.map((f) => {
+                    const def = labels.get(f.feature);
+                    return (
+                      <tr key={f.feature}>
+                        <td>{def === undefined ? f.feature : featureLabel(def, lang)}</td>
+                        <td className="num">{number(f.csi, 3)}</td>
+                        <td>
+                          <span className={`band band-${f.band}`}>{code("band", f.band)}</span>
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </>
           )
         }
       </Async>
@@ -256,7 +317,10 @@ export function Portfolio() {
           </div>
         )}
       </Async>
-      <Jobs />
+      <div className="grid">
+        <Stability />
+        <Jobs />
+      </div>
     </div>
   );
 }
