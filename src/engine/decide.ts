@@ -2,7 +2,16 @@ import type { FeatureName, Features } from "./features.ts";
 import { FEATURES } from "./features.ts";
 import type { ModelScore, Scorer } from "./model.ts";
 import { type Fen, floorToYuan } from "./money.ts";
-import type { Condition, FactName, LineAction, Policy, PolicyRule, RiskTier, Urgency } from "./policy.ts";
+import {
+  type Condition,
+  compare,
+  type FactName,
+  type LineAction,
+  type Policy,
+  type PolicyRule,
+  type RiskTier,
+  type Urgency,
+} from "./policy.ts";
 import { MAX_REASONS, type Reason, reasonFor } from "./reasons.ts";
 import { addDays, daysBetween, type EpochMs } from "./time.ts";
 
@@ -103,21 +112,7 @@ function factValue(fact: FactName, features: Features, context: ContextFacts): n
 }
 
 function holds(condition: Condition, features: Features, context: ContextFacts): boolean {
-  const actual = factValue(condition.fact, features, context);
-  switch (condition.op) {
-    case ">=":
-      return actual >= condition.value;
-    case ">":
-      return actual > condition.value;
-    case "<=":
-      return actual <= condition.value;
-    case "<":
-      return actual < condition.value;
-    case "==":
-      return actual === condition.value;
-    case "!=":
-      return actual !== condition.value;
-  }
+  return compare(factValue(condition.fact, features, context), condition.op, condition.value);
 }
 
 export function tierFor(tiers: readonly RiskTier[], score: number): RiskTier {

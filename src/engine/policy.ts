@@ -15,6 +15,24 @@ export interface Condition {
   value: number;
 }
 
+/** The one place a comparison in a condition is evaluated. */
+export function compare(actual: number, op: ComparisonOp, value: number): boolean {
+  switch (op) {
+    case ">=":
+      return actual >= value;
+    case ">":
+      return actual > value;
+    case "<=":
+      return actual <= value;
+    case "<":
+      return actual < value;
+    case "==":
+      return actual === value;
+    case "!=":
+      return actual !== value;
+  }
+}
+
 export type LineAction = "none" | "increase" | "decrease" | "freeze" | "close" | "reopen";
 export type Urgency = "urgent" | "notice" | "favourable";
 

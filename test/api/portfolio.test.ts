@@ -4,24 +4,12 @@ import { buildServer } from "../../src/api/server.ts";
 import { seedDemo } from "../../src/services/demo/seedDemo.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { runReview } from "../../src/services/review.ts";
-import {
-  manualClock,
-  postgresAvailability,
-  postgresTarget,
-  type StoreTarget,
-  sqliteTarget,
-} from "../support/stores.ts";
+import { manualClock, storeTargets } from "../support/stores.ts";
 
 const END = Date.UTC(2026, 5, 30);
 const WEEK = 7 * 86_400_000;
 
-const pgStatus = await postgresAvailability();
-if (!pgStatus.ok) console.warn(`SKIPPED: the PostgreSQL run of the console API tests (${pgStatus.reason})`);
-
-const targets: { target: StoreTarget; skip: boolean }[] = [
-  { target: sqliteTarget, skip: false },
-  { target: postgresTarget, skip: !pgStatus.ok },
-];
+const targets = await storeTargets("the console API tests");
 
 interface Slice {
   key: string;

@@ -13,17 +13,9 @@ import {
   moveModel,
   registerDraft,
 } from "../../src/services/modelRegistry.ts";
-import {
-  manualClock,
-  postgresAvailability,
-  postgresTarget,
-  type StoreTarget,
-  sqliteTarget,
-} from "../support/stores.ts";
+import { manualClock, storeTargets } from "../support/stores.ts";
 
 const T0 = Date.UTC(2026, 5, 1);
-const pgStatus = await postgresAvailability();
-if (!pgStatus.ok) console.warn(`SKIPPED: the PostgreSQL run of the model registry (${pgStatus.reason})`);
 
 function trained(version: string) {
   const random = seededRandom(5);
@@ -35,10 +27,7 @@ function trained(version: string) {
   return { scorecard, training: report, validation: validateScorecard(scorecard, data) };
 }
 
-for (const { target, skip } of [
-  { target: sqliteTarget as StoreTarget, skip: false },
-  { target: postgresTarget as StoreTarget, skip: !pgStatus.ok },
-]) {
+for (const { target, skip } of await storeTargets("the model registry")) {
   describe.skipIf(skip)(`model registry on ${target.name}`, () => {
     let headroom: Headroom & { dispose(): Promise<void> };
     const clock = manualClock(T0);

@@ -7,24 +7,12 @@ import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { runReview } from "../../src/services/review.ts";
 import { drawdown, due, fraud, inquiry, lenderOpened, opened, repaid } from "../support/events.ts";
-import {
-  manualClock,
-  postgresAvailability,
-  postgresTarget,
-  type StoreTarget,
-  sqliteTarget,
-} from "../support/stores.ts";
+import { manualClock, storeTargets } from "../support/stores.ts";
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5);
 
-const pgStatus = await postgresAvailability();
-if (!pgStatus.ok) console.warn(`SKIPPED: the PostgreSQL run of the store suite (${pgStatus.reason})`);
-
-const targets: { target: StoreTarget; skip: boolean }[] = [
-  { target: sqliteTarget, skip: false },
-  { target: postgresTarget, skip: !pgStatus.ok },
-];
+const targets = await storeTargets("the store suite");
 
 for (const { target, skip } of targets) {
   describe.skipIf(skip)(`decision loop on ${target.name}`, () => {
