@@ -4,10 +4,14 @@ import type { Store } from "../store/connect.ts";
 import type {
   Database,
   DecisionTable,
+  DrawdownRescheduleTable,
   DrawdownTable,
+  HardshipOfferTable,
+  HardshipProgramTable,
   LineChangeTable,
   ModelTransitionTable,
 } from "../store/schema.ts";
+import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
@@ -48,6 +52,21 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "model lifecycle step",
     load: (db, ids) => db.selectFrom("model_transitions").selectAll().where("id", "in", ids).execute(),
     hash: (body) => modelTransitionBodyHash(body as ModelTransitionTable),
+  },
+  hardship_program: {
+    label: "hardship program",
+    load: (db, ids) => db.selectFrom("hardship_programs").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => programBodyHash(body as HardshipProgramTable),
+  },
+  hardship_offer: {
+    label: "hardship offer answer",
+    load: (db, ids) => db.selectFrom("hardship_offers").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => offerBodyHash(body as HardshipOfferTable),
+  },
+  drawdown_reschedule: {
+    label: "drawdown reschedule",
+    load: (db, ids) => db.selectFrom("drawdown_reschedules").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => rescheduleBodyHash(body as DrawdownRescheduleTable),
   },
   drawdown: {
     label: "drawdown",
