@@ -12,6 +12,7 @@ import type {
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { scheduleOf } from "./pricing.ts";
 import { appendToLedger } from "./writeSet.ts";
 
 export class HardshipError extends Error {}
@@ -206,7 +207,8 @@ export async function answerOffer(
             .where("drawdown_id", "=", d.id)
             .orderBy("at", "desc")
             .executeTakeFirst();
-          const instalments = JSON.parse(latest?.schedule ?? d.schedule) as Instalment[];
+          const instalments =
+            latest === undefined ? scheduleOf(d).instalments : (JSON.parse(latest.schedule) as Instalment[]);
           const relieved = applyRelief(
             {
               instalments,

@@ -67,7 +67,6 @@ export function drawdownRow(
     repayment: terms.method,
     term_months: terms.months,
     total_interest: quote.schedule.totalInterest,
-    schedule: JSON.stringify(quote.schedule.instalments),
     drawn_at: terms.drawnAt,
     recorded_at: recordedAt,
   };
@@ -83,6 +82,17 @@ export async function quoteForAccount(
   const lines = await deps.store.db.transaction().execute((trx) => loadLines(trx, deps.store, [accountId]));
   const line = lines.get(accountId);
   return line === undefined ? null : quoteDrawdown(deps.engine, line, terms, at);
+}
+
+/** A drawdown's schedule as drawn: the terms determine it, so it is rebuilt rather than stored. */
+export function scheduleOf(d: DrawdownTable): RepaymentSchedule {
+  return buildSchedule({
+    principal: d.amount,
+    annualRate: d.rate_bps,
+    months: d.term_months,
+    method: d.repayment as RepaymentMethod,
+    drawnAt: d.drawn_at,
+  });
 }
 
 export async function listDrawdowns(store: Store, accountId: string): Promise<DrawdownTable[]> {

@@ -72,7 +72,6 @@ export function drawdownBodyHash(d: DrawdownTable): string {
     d.repayment,
     d.term_months,
     d.total_interest,
-    d.schedule,
     d.drawn_at,
   ]);
 }

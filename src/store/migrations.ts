@@ -176,7 +176,7 @@ function pricing(): Migration {
         .addColumn("repayment", "text", (c) => c.notNull())
         .addColumn("term_months", "integer", (c) => c.notNull())
         .addColumn("total_interest", "bigint", (c) => c.notNull())
-        .addColumn("schedule", "text", (c) => c.notNull())
+
         .addColumn("drawn_at", "bigint", (c) => c.notNull())
         .addColumn("recorded_at", "bigint", (c) => c.notNull())
         .execute();

@@ -124,7 +124,6 @@ export interface DrawdownTable {
   repayment: string;
   term_months: number;
   total_interest: number;
-  schedule: string;
   drawn_at: number;
   recorded_at: number;
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { MAX_TERM_MONTHS, REPAYMENT_METHODS } from "../../engine/pricing/schedule.ts";
 import type { Headroom } from "../../services/headroom.ts";
-import { listDrawdowns, quoteForAccount } from "../../services/pricing.ts";
+import { listDrawdowns, quoteForAccount, scheduleOf } from "../../services/pricing.ts";
 import { notFound, problemSchema } from "../problem.ts";
 
 const accountParams = z.object({ accountId: z.string().min(1).max(128) });
@@ -115,9 +115,7 @@ export const pricingRoutes =
             termMonths: d.term_months,
             totalInterest: d.total_interest,
             drawnAt: iso(d.drawn_at),
-            instalments: (JSON.parse(d.schedule) as Parameters<typeof instalmentView>[0][]).map(
-              instalmentView,
-            ),
+            instalments: scheduleOf(d).instalments.map(instalmentView),
           })),
         };
       },
