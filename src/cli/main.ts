@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
+import { addSimulateCommand } from "./simulateCommand.ts";
 
 function wholeNumber(value: string): number {
   const n = Number(value);
@@ -63,6 +64,7 @@ audit
   .action((opts) => runCli("audit-verify", program.opts(), opts));
 
 addModelCommands(program, () => program.opts());
+addSimulateCommand(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -263,6 +263,31 @@ function hardship(): Migration {
   };
 }
 
+function simulations(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("simulation_reports")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("candidate_policy", "text", (c) => c.notNull())
+        .addColumn("candidate_model", "text", (c) => c.notNull())
+        .addColumn("as_of", "bigint", (c) => c.notNull())
+        .addColumn("accounts", "integer", (c) => c.notNull())
+        .addColumn("hits", "integer", (c) => c.notNull())
+        .addColumn("report", "text", (c) => c.notNull())
+        .addColumn("created_by", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("simulation_reports_policy")
+        .on("simulation_reports")
+        .column("candidate_policy")
+        .execute();
+    },
+  };
+}
+
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
@@ -272,6 +297,7 @@ class CodeMigrations implements MigrationProvider {
       "0010_pricing": pricing(),
       "0011_model_registry": modelRegistry(),
       "0012_hardship": hardship(),
+      "0013_simulations": simulations(),
     };
   }
 }

@@ -187,6 +187,19 @@ export interface DrawdownRescheduleTable {
   at: number;
 }
 
+/** A stored simulation: what a candidate policy/model would do to the book as of a date. */
+export interface SimulationReportTable {
+  id: string;
+  candidate_policy: string;
+  candidate_model: string;
+  as_of: number;
+  accounts: number;
+  hits: number;
+  report: string;
+  created_by: string;
+  created_at: number;
+}
+
 export interface JobCursorTable {
   job: string;
   cursor: string;
@@ -209,6 +222,7 @@ export interface Database {
   hardship_programs: HardshipProgramTable;
   hardship_offers: HardshipOfferTable;
   drawdown_reschedules: DrawdownRescheduleTable;
+  simulation_reports: SimulationReportTable;
 }
 
 export type { Generated };
