@@ -1,7 +1,14 @@
 import type { Kysely } from "kysely";
 import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
-import type { Database, DecisionTable, DrawdownTable, LineChangeTable } from "../store/schema.ts";
+import type {
+  Database,
+  DecisionRecourseTable,
+  DecisionTable,
+  DrawdownTable,
+  LineChangeTable,
+} from "../store/schema.ts";
+import { recourseBodyHash } from "./recourseRecords.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
 export interface LedgerProblem {
@@ -41,6 +48,14 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "drawdown",
     load: (db, ids) => db.selectFrom("drawdowns").selectAll().where("id", "in", ids).execute(),
     hash: (body) => drawdownBodyHash(body as DrawdownTable),
+  },
+  recourse: {
+    label: "recourse",
+    load: async (db, ids) =>
+      (await db.selectFrom("decision_recourse").selectAll().where("decision_id", "in", ids).execute()).map(
+        (r) => ({ ...r, id: r.decision_id }),
+      ),
+    hash: (body) => recourseBodyHash(body as unknown as DecisionRecourseTable),
   },
 };
 const MAX_PROBLEMS = 100;

@@ -6,6 +6,7 @@ import {
   Migrator,
   sql,
 } from "kysely";
+import { borrowerSide } from "./borrowerMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
 
@@ -193,7 +194,11 @@ class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "0001_foundation": foundation(this.dialect), "0010_pricing": pricing() };
+    return {
+      "0001_foundation": foundation(this.dialect),
+      "0005_borrower": borrowerSide(),
+      "0010_pricing": pricing(),
+    };
   }
 }
 
