@@ -74,8 +74,8 @@ export interface RecourseContext extends DecisionContext {
   model: PointsModel;
 }
 
-/** The search stops after this many evaluated candidates; real policies need a few dozen. */
-const NODE_BUDGET = 400;
+/** The search gives up after this many engine runs; the demo portfolio needs at most a few dozen. */
+const NODE_BUDGET = 200;
 
 const EMPTY_PLAN: RecoursePlan = {
   atMost: {},
@@ -269,7 +269,7 @@ interface Node {
   plan: RecoursePlan;
   projection: Projection;
   decision: Decision;
-  cost: [number, number, number, number];
+  cost: Cost;
 }
 
 interface Search {
@@ -534,25 +534,83 @@ function moneyAsked(plan: RecoursePlan, search: Search): number {
   return overdue + balance + closedPayment(search, plan) * 12;
 }
 
-function evaluate(search: Search, plan: RecoursePlan): Node {
-  const projection = projectPlan(plan, search.base, search.state, search.now);
-  const decision = decide(projection.input, search.ctx, projection.at);
-  return {
-    plan,
-    projection,
-    decision,
-    cost: [stepCount(plan), projection.at, moneyAsked(plan, search), plan.incomeAtLeast ?? 0],
-  };
+type Cost = [number, number, number, number];
+
+interface Candidate {
+  plan: RecoursePlan;
+  cost: Cost;
 }
 
-function cheaper(a: Node, b: Node): boolean {
+/** Cost without running the engine: fewest steps, then soonest, then least money, then least income. */
+function costOf(search: Search, plan: RecoursePlan): Cost {
+  return [
+    stepCount(plan),
+    planDate(plan, search.state, search.now),
+    moneyAsked(plan, search),
+    plan.incomeAtLeast ?? 0,
+  ];
+}
+
+function evaluate(search: Search, candidate: Candidate): Node {
+  const projection = projectPlan(candidate.plan, search.base, search.state, search.now);
+  const decision = decide(projection.input, search.ctx, projection.at);
+  return { plan: candidate.plan, projection, decision, cost: candidate.cost };
+}
+
+function cheaper(a: Candidate, b: Candidate): boolean {
   for (let i = 0; i < a.cost.length; i++) {
     if ((a.cost[i] as number) !== (b.cost[i] as number)) return (a.cost[i] as number) < (b.cost[i] as number);
   }
   return false;
 }
 
-/** Best-first search over plans, cheapest first (fewest steps, then soonest, then least money). */
+/** A binary min-heap of candidates by cost. */
+class CandidateHeap {
+  private readonly items: Candidate[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(c: Candidate): void {
+    const items = this.items;
+    items.push(c);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!cheaper(items[i] as Candidate, items[parent] as Candidate)) break;
+      [items[i], items[parent]] = [items[parent] as Candidate, items[i] as Candidate];
+      i = parent;
+    }
+  }
+
+  pop(): Candidate {
+    const items = this.items;
+    const top = items[0] as Candidate;
+    const last = items.pop() as Candidate;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && cheaper(items[l] as Candidate, items[m] as Candidate)) m = l;
+        if (r < items.length && cheaper(items[r] as Candidate, items[m] as Candidate)) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m] as Candidate, items[i] as Candidate];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/**
+ * Best-first search over plans. Costs need no engine run, so candidates are ranked as they are
+ * generated and decide() runs only on the one taken next: the first that reaches the goal is the
+ * cheapest plan that does.
+ */
 export function searchRecourse(
   base: DecisionInput,
   state: FeatureState,
@@ -561,22 +619,18 @@ export function searchRecourse(
   now: EpochMs,
 ): Node | null {
   const search: Search = { base, state, now, ctx };
-  const open: Node[] = [evaluate(search, EMPTY_PLAN)];
+  const open = new CandidateHeap();
+  open.push({ plan: EMPTY_PLAN, cost: costOf(search, EMPTY_PLAN) });
   const seen = new Set<string>([JSON.stringify(EMPTY_PLAN)]);
-  let evaluated = 1;
-  while (open.length > 0) {
-    let bestIndex = 0;
-    for (let i = 1; i < open.length; i++)
-      if (cheaper(open[i] as Node, open[bestIndex] as Node)) bestIndex = i;
-    const node = open.splice(bestIndex, 1)[0] as Node;
+  for (let evaluated = 0; open.size > 0 && evaluated < NODE_BUDGET; evaluated++) {
+    const node = evaluate(search, open.pop());
     if (reached(goal, node.decision)) return node;
     for (const patch of nextPatches(search, node, goal)) {
       const plan = mergePlans(node.plan, patch);
       const key = JSON.stringify(plan);
       if (seen.has(key)) continue;
       seen.add(key);
-      if (evaluated++ >= NODE_BUDGET) return null;
-      open.push(evaluate(search, plan));
+      open.push({ plan, cost: costOf(search, plan) });
     }
   }
   return null;
