@@ -10,6 +10,7 @@ import {
 import type { Headroom } from "../services/headroom.ts";
 import { installProblemHandlers } from "./problem.ts";
 import { accountRoutes } from "./routes/accounts.ts";
+import { appealRoutes } from "./routes/appeals.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -43,6 +44,7 @@ export async function buildServer(
   await app.register(healthRoutes(headroom));
   await app.register(eventRoutes(headroom));
   await app.register(accountRoutes(headroom));
+  await app.register(appealRoutes(headroom));
   await app.register(auditRoutes(headroom));
   await app.register(pricingRoutes(headroom));
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

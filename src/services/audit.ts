@@ -2,12 +2,17 @@ import type { Kysely } from "kysely";
 import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
 import type {
+  AppealEvidenceTable,
+  AppealTable,
   Database,
   DecisionRecourseTable,
   DecisionTable,
   DrawdownTable,
   LineChangeTable,
+  RebuildingPlanTable,
 } from "../store/schema.ts";
+import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { planBodyHash } from "./plans.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
@@ -56,6 +61,26 @@ const sealedKinds: Record<string, SealedKind> = {
         (r) => ({ ...r, id: r.decision_id }),
       ),
     hash: (body) => recourseBodyHash(body as unknown as DecisionRecourseTable),
+  },
+  appeal: {
+    label: "appeal",
+    load: (db, ids) => db.selectFrom("appeals").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => appealBodyHash(body as AppealTable),
+  },
+  appeal_decision: {
+    label: "appeal decision",
+    load: (db, ids) => db.selectFrom("appeals").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => appealOutcomeHash(body as AppealTable),
+  },
+  evidence: {
+    label: "appeal evidence",
+    load: (db, ids) => db.selectFrom("appeal_evidence").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => evidenceBodyHash(body as AppealEvidenceTable),
+  },
+  rebuilding_plan: {
+    label: "rebuilding plan",
+    load: (db, ids) => db.selectFrom("rebuilding_plans").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => planBodyHash(body as RebuildingPlanTable),
   },
 };
 const MAX_PROBLEMS = 100;
