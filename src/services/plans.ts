@@ -73,7 +73,20 @@ async function openPlans(deps: IngestDeps): Promise<number> {
         .limit(PLAN_CHUNK)
         .execute();
       const writes = new WriteSet(deps.engine, now);
+      // One plan per line: a freeze repeated on a line that already has a plan leaves that plan in place.
+      const withPlan = new Set(
+        (
+          await trx
+            .selectFrom("rebuilding_plans")
+            .select("account_id")
+            .where("status", "=", "active")
+            .where("account_id", "in", rows.length === 0 ? [""] : rows.map((r) => r.account_id))
+            .execute()
+        ).map((r) => r.account_id),
+      );
       for (const row of rows) {
+        if (withPlan.has(row.account_id)) continue;
+        withPlan.add(row.account_id);
         const recourse = JSON.parse(row.recourse) as Recourse;
         const checkpoints: Checkpoint[] = recourse.steps.map((step) => ({
           step,
