@@ -62,7 +62,7 @@ for (const { target, skip } of targets) {
       await headroom.dispose();
     });
 
-    const api = async (method: "GET" | "POST" | "PUT", url: string, payload?: unknown) => {
+    const api = async (method: "GET" | "POST" | "PUT", url: string, payload?: Record<string, unknown>) => {
       const response = await app.inject({ method, url, ...(payload === undefined ? {} : { payload }) });
       return { status: response.statusCode, body: response.json(), type: response.headers["content-type"] };
     };
