@@ -56,11 +56,8 @@ const sealedKinds: Record<string, SealedKind> = {
   },
   recourse: {
     label: "recourse",
-    load: async (db, ids) =>
-      (await db.selectFrom("decision_recourse").selectAll().where("decision_id", "in", ids).execute()).map(
-        (r) => ({ ...r, id: r.decision_id }),
-      ),
-    hash: (body) => recourseBodyHash(body as unknown as DecisionRecourseTable),
+    load: (db, ids) => db.selectFrom("decision_recourse").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => recourseBodyHash(body as DecisionRecourseTable),
   },
   appeal: {
     label: "appeal",

@@ -283,11 +283,15 @@ export async function latestRecourse(deps: IngestDeps, accountId: string) {
   const row = await deps.store.db
     .selectFrom("decision_recourse")
     .innerJoin("decisions", "decisions.id", "decision_recourse.decision_id")
-    .select(["decision_recourse.decision_id", "decision_recourse.recourse"])
+    .select(["decision_recourse.id", "decision_recourse.decision_id", "decision_recourse.recourse"])
     .where("decision_recourse.account_id", "=", accountId)
     .orderBy("decisions.decided_at", "desc")
     .orderBy("decisions.id", "desc")
     .executeTakeFirst();
   if (row === undefined) return null;
-  return { decisionId: row.decision_id, recourse: JSON.parse(row.recourse) as Record<string, unknown> };
+  return {
+    recourseId: row.id,
+    decisionId: row.decision_id,
+    recourse: JSON.parse(row.recourse) as Record<string, unknown>,
+  };
 }

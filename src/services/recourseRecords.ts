@@ -3,6 +3,7 @@ import type { FeatureState } from "../engine/features.ts";
 import { bodyHash } from "../engine/ledger.ts";
 import { computeRecourse, type Recourse, type RecourseContext } from "../engine/recourse.ts";
 import type { DecisionRecourseTable } from "../store/schema.ts";
+import { deterministicId } from "./ids.ts";
 
 /** The recourse promised with an adverse decision, as stored and sealed beside the decision. */
 export function recourseRow(
@@ -15,6 +16,7 @@ export function recourseRow(
 ): DecisionRecourseTable {
   const recourse = computeRecourse(input, decision, state, ctx);
   return {
+    id: deterministicId("rcs", decisionId),
     decision_id: decisionId,
     account_id: decision.accountId,
     goal: recourse.goal,
@@ -27,7 +29,7 @@ export function recourseRow(
 }
 
 export function recourseBodyHash(r: DecisionRecourseTable): string {
-  return bodyHash([r.decision_id, r.account_id, r.goal, r.available, r.recourse, r.state, r.by_at]);
+  return bodyHash([r.id, r.decision_id, r.account_id, r.goal, r.available, r.recourse, r.state, r.by_at]);
 }
 
 /** What a notice tells the borrower about the way back. */

@@ -135,7 +135,7 @@ export class WriteSet {
     if (decision.adverse) {
       const recourse = recourseRow(id, input, decision, line.state, this.engine, this.recordedAt);
       this.recourse.set(id, recourse);
-      this.seal("recourse", id, recourseBodyHash(recourse));
+      this.seal("recourse", recourse.id, recourseBodyHash(recourse));
     }
     if (status === "applied") this.applyDecision(line, row);
     if (status === "scheduled" || status === "pending_review") {

@@ -11,7 +11,8 @@ export function borrowerSide(): Migration {
     async up(db: Kysely<any>) {
       await db.schema
         .createTable("decision_recourse")
-        .addColumn("decision_id", "text", (c) => c.primaryKey())
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("decision_id", "text", (c) => c.notNull().unique())
         .addColumn("account_id", "text", (c) => c.notNull())
         .addColumn("goal", "text", (c) => c.notNull())
         .addColumn("available", "integer", (c) => c.notNull())

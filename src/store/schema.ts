@@ -154,6 +154,7 @@ export interface Database {
 }
 
 export interface DecisionRecourseTable {
+  id: string;
   decision_id: string;
   account_id: string;
   /** keep | reopen */

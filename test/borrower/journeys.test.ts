@@ -112,7 +112,8 @@ for (const { target, skip } of targets) {
       const { body: recourse } = await api("GET", "/v1/accounts/a1/recourse");
       expect(recourse.decisionId).toBe(cut.decisionId);
       expect(recourse.recourse.steps).toEqual([{ kind: "prove_income", monthlyIncomeAtLeast: 1_333_400 }]);
-      expect(await ledgerKinds(cut.decisionId)).toEqual(["decision", "recourse"]);
+      expect(await ledgerKinds(cut.decisionId)).toEqual(["decision"]);
+      expect(await ledgerKinds(recourse.recourseId)).toEqual(["recourse"]);
 
       // Bad appeals are refused as problem+json naming the field, and change nothing.
       const mislabelled = await api("POST", "/v1/accounts/a1/appeals", {

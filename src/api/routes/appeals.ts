@@ -205,7 +205,7 @@ export const appealRoutes =
           tags: ["appeals"],
           params: z.object({ accountId }),
           response: {
-            200: z.object({ decisionId: z.string(), recourse: json }),
+            200: z.object({ recourseId: z.string(), decisionId: z.string(), recourse: json }),
             404: problemSchema,
           },
         },
