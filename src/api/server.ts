@@ -8,20 +8,26 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Headroom } from "../services/headroom.ts";
+import { registerConsole } from "./console.ts";
 import { installProblemHandlers } from "./problem.ts";
+import { accountEventRoutes } from "./routes/accountEvents.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { appealRoutes } from "./routes/appeals.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { explanationRoutes } from "./routes/explanations.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
+import { referenceRoutes } from "./routes/reference.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export async function buildServer(
   headroom: Headroom,
-  options: { logger?: boolean } = {},
+  options: { logger?: boolean; consoleDir?: string } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === true ? { level: process.env.HEADROOM_LOG_LEVEL ?? "info" } : false,
@@ -47,6 +53,12 @@ export async function buildServer(
   await app.register(appealRoutes(headroom));
   await app.register(auditRoutes(headroom));
   await app.register(pricingRoutes(headroom));
+  await app.register(portfolioRoutes(headroom));
+  await app.register(explanationRoutes(headroom));
+  await app.register(accountEventRoutes(headroom));
+  await app.register(jobRoutes(headroom));
+  await app.register(referenceRoutes());
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await registerConsole(app, options.consoleDir);
   return app;
 }

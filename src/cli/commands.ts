@@ -119,7 +119,7 @@ export async function runCli(command: string, global: Options, opts: Options): P
         keepOpen = true;
         await serve(headroom, opts.host as string, opts.port as number);
         process.stdout.write(
-          `Headroom is serving on http://${opts.host}:${opts.port} (try /v1/accounts?changed=true)\n`,
+          `Headroom is serving on http://${opts.host}:${opts.port} (console at /, API under /v1)\n`,
         );
         break;
       }

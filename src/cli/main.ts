@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
 import { runCli } from "./commands.ts";
+import { addModelCommands } from "./modelCommands.ts";
 
 function wholeNumber(value: string): number {
   const n = Number(value);
@@ -68,6 +69,8 @@ audit
   .command("verify")
   .description("verify the hash chain and every sealed record; exits 1 naming each broken row")
   .action((opts) => runCli("audit-verify", program.opts(), opts));
+
+addModelCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

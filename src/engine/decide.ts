@@ -2,7 +2,16 @@ import type { FeatureName, Features } from "./features.ts";
 import { FEATURES } from "./features.ts";
 import type { ModelScore, Scorer } from "./model.ts";
 import { type Fen, floorToYuan } from "./money.ts";
-import type { Condition, FactName, LineAction, Policy, PolicyRule, RiskTier, Urgency } from "./policy.ts";
+import {
+  type Condition,
+  compare,
+  type FactName,
+  type LineAction,
+  type Policy,
+  type PolicyRule,
+  type RiskTier,
+  type Urgency,
+} from "./policy.ts";
 import { MAX_REASONS, type Reason, reasonFor } from "./reasons.ts";
 import { addDays, daysBetween, type EpochMs } from "./time.ts";
 
@@ -82,24 +91,28 @@ export interface DecisionContext {
   scorer: Scorer;
 }
 
-type Facts = Features & { score: number; frozen: number; closed: number; targetGap: number };
+/** The facts a rule reads besides the features. Kept apart: copying the features costs more than deciding. */
+interface ContextFacts {
+  score: number;
+  frozen: number;
+  closed: number;
+  targetGap: number;
+}
 
-function holds(condition: Condition, facts: Facts): boolean {
-  const actual = facts[condition.fact];
-  switch (condition.op) {
-    case ">=":
-      return actual >= condition.value;
-    case ">":
-      return actual > condition.value;
-    case "<=":
-      return actual <= condition.value;
-    case "<":
-      return actual < condition.value;
-    case "==":
-      return actual === condition.value;
-    case "!=":
-      return actual !== condition.value;
+function factValue(fact: FactName, features: Features, context: ContextFacts): number {
+  switch (fact) {
+    case "score":
+    case "frozen":
+    case "closed":
+    case "targetGap":
+      return context[fact];
+    default:
+      return features[fact];
   }
+}
+
+function holds(condition: Condition, features: Features, context: ContextFacts): boolean {
+  return compare(factValue(condition.fact, features, context), condition.op, condition.value);
 }
 
 export function tierFor(tiers: readonly RiskTier[], score: number): RiskTier {
@@ -124,17 +137,11 @@ function isAgainstBorrower(feature: FeatureName, condition: Condition): boolean 
  */
 function principalReasons(
   rule: PolicyRule,
-  facts: Facts,
+  features: Features,
   scored: ModelScore,
   incomeLimited: boolean,
 ): Reason[] {
   const reasons: Reason[] = [];
-  const seen = new Set<FeatureName>();
-  const add = (feature: FeatureName, pointsLost: number | null) => {
-    if (seen.has(feature) || reasons.length >= MAX_REASONS) return;
-    seen.add(feature);
-    reasons.push(reasonFor(feature, facts[feature], pointsLost));
-  };
   let scoreDriven = false;
   for (const condition of rule.when) {
     if (CONTEXT_FACTS.has(condition.fact)) {
@@ -142,16 +149,28 @@ function principalReasons(
       continue;
     }
     const feature = condition.fact as FeatureName;
-    if (isAgainstBorrower(feature, condition)) add(feature, null);
+    if (isAgainstBorrower(feature, condition)) addReason(reasons, feature, features, null);
   }
   if (scoreDriven) {
-    if (incomeLimited) add("monthlyIncome", null);
+    if (incomeLimited) addReason(reasons, "monthlyIncome", features, null);
     const losses = scored.contributions
       .filter((c) => c.maxPoints - c.points > 0)
       .sort((a, b) => b.maxPoints - b.points - (a.maxPoints - a.points));
-    for (const c of losses) add(c.feature, c.maxPoints - c.points);
+    for (const c of losses) addReason(reasons, c.feature, features, c.maxPoints - c.points);
   }
   return reasons;
+}
+
+/** Adds a reason unless that feature already has one or the list is full. */
+function addReason(
+  reasons: Reason[],
+  feature: FeatureName,
+  features: Features,
+  pointsLost: number | null,
+): void {
+  if (reasons.length >= MAX_REASONS) return;
+  for (const r of reasons) if (r.feature === feature) return;
+  reasons.push(reasonFor(feature, features[feature], pointsLost));
 }
 
 function affordabilityFor(input: DecisionInput, policy: Policy, proposed: Fen): AffordabilityCheck {
@@ -187,8 +206,7 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
   const target = Math.min(tier.maxLimit, incomeLimit, g.lineCap);
   const rawGap = line.limit > 0 ? (target - line.limit) / line.limit : target > 0 ? 1 : 0;
   const targetGap = Math.abs(rawGap) <= g.hysteresis ? 0 : rawGap;
-  const facts: Facts = {
-    ...input.features,
+  const context: ContextFacts = {
     score: scored.score,
     frozen: line.status === "FROZEN" ? 1 : 0,
     closed: line.status === "CLOSED" ? 1 : 0,
@@ -199,11 +217,11 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
   let matched: PolicyRule | null = null;
   for (const rule of policy.rules) {
     let mask = 0;
-    rule.when.forEach((c, i) => {
-      if (holds(c, facts)) mask |= 1 << i;
-    });
+    const when = rule.when;
+    for (let i = 0; i < when.length; i++)
+      if (holds(when[i] as Condition, input.features, context)) mask |= 1 << i;
     ruleMasks.push(mask);
-    if (matched === null && mask === (1 << rule.when.length) - 1) matched = rule;
+    if (matched === null && mask === (1 << when.length) - 1) matched = rule;
   }
 
   const guardrails: string[] = [];
@@ -287,7 +305,9 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
   const adverse = ADVERSE.has(action);
   const urgency = action === "none" || matched === null ? null : matched.urgency;
   const reasons =
-    adverse && matched !== null ? principalReasons(matched, facts, scored, incomeLimit < tier.maxLimit) : [];
+    adverse && matched !== null
+      ? principalReasons(matched, input.features, scored, incomeLimit < tier.maxLimit)
+      : [];
   if (adverse && reasons.length === 0) {
     throw new Error(`policy ${policy.version} rule ${matched?.id}: adverse action without a reason`);
   }

@@ -2,7 +2,7 @@ import type { FeatureName, Features } from "./features.ts";
 
 /**
  * A points model: each feature falls in one band and earns that band's points; the score is their sum.
- * The foundation ships a hand-set one; trained scorecards compile to the same shape.
+ * Trained scorecards over the engine's features compile to this shape (scorecard/pointsModel.ts).
  */
 export interface PointsBand {
   /** Exclusive upper bound of the band; the last band of a feature has `null` (no bound). */
@@ -54,62 +54,3 @@ export function compileModel(model: PointsModel): Scorer {
     return { score: Math.round(score), pd: 1 / (1 + Math.exp(logOdds)), contributions };
   };
 }
-
-/** The hand-set behavioural model the foundation ships; issue 3 replaces it with trained versions. */
-export const DEFAULT_POINTS_MODEL: PointsModel = {
-  version: "behaviour-points-1",
-  baseScore: 420,
-  scaling: { score: 600, odds: 50, pdo: 20 },
-  bands: {
-    dpd: [
-      { below: 1, points: 80 },
-      { below: 8, points: 40 },
-      { below: 30, points: 10 },
-      { below: null, points: -60 },
-    ],
-    overdueCount12m: [
-      { below: 1, points: 50 },
-      { below: 2, points: 25 },
-      { below: 4, points: 5 },
-      { below: null, points: -20 },
-    ],
-    inquiries30d: [
-      { below: 2, points: 30 },
-      { below: 4, points: 15 },
-      { below: 7, points: 0 },
-      { below: null, points: -15 },
-    ],
-    newLenders90d: [
-      { below: 1, points: 30 },
-      { below: 3, points: 15 },
-      { below: null, points: -10 },
-    ],
-    otherLenders: [
-      { below: 2, points: 20 },
-      { below: 5, points: 10 },
-      { below: null, points: -5 },
-    ],
-    utilisation: [
-      { below: 0.3, points: 25 },
-      { below: 0.7, points: 15 },
-      { below: 0.95, points: 5 },
-      { below: null, points: -5 },
-    ],
-    debtToIncome: [
-      { below: 0.2, points: 30 },
-      { below: 0.4, points: 15 },
-      { below: 0.6, points: 0 },
-      { below: null, points: -20 },
-    ],
-    monthsOnBook: [
-      { below: 3, points: 0 },
-      { below: 12, points: 10 },
-      { below: null, points: 20 },
-    ],
-    loginAnomalies30d: [
-      { below: 1, points: 10 },
-      { below: 3, points: 0 },
-      { below: null, points: -20 },
-    ],
-  },
-};

@@ -18,6 +18,13 @@ export function floorToYuan(fen: Fen): Fen {
   return Math.floor(fen / FEN_PER_YUAN) * FEN_PER_YUAN;
 }
 
+/** "12,345.5" for 1,234,550 fen: grouped yuan, up to two decimals, no trailing zeros. */
 export function formatYuan(fen: Fen): string {
-  return (fen / FEN_PER_YUAN).toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 2 });
+  const sign = fen < 0 ? "-" : "";
+  const abs = Math.abs(Math.round(fen));
+  const whole = String(Math.floor(abs / FEN_PER_YUAN)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const cents = abs % FEN_PER_YUAN;
+  if (cents === 0) return `${sign}${whole}`;
+  const decimals = cents % 10 === 0 ? String(cents / 10) : String(cents).padStart(2, "0");
+  return `${sign}${whole}.${decimals}`;
 }

@@ -15,6 +15,24 @@ export interface Condition {
   value: number;
 }
 
+/** The one place a comparison in a condition is evaluated. */
+export function compare(actual: number, op: ComparisonOp, value: number): boolean {
+  switch (op) {
+    case ">=":
+      return actual >= value;
+    case ">":
+      return actual > value;
+    case "<=":
+      return actual <= value;
+    case "<":
+      return actual < value;
+    case "==":
+      return actual === value;
+    case "!=":
+      return actual !== value;
+  }
+}
+
 export type LineAction = "none" | "increase" | "decrease" | "freeze" | "close" | "reopen";
 export type Urgency = "urgent" | "notice" | "favourable";
 
@@ -69,10 +87,12 @@ export interface Policy {
 export const DEFAULT_POLICY: Policy = {
   version: "policy-1",
   tiers: [
-    { id: "A", minScore: 680, maxLimit: 20_000_000, incomeMultiple: 6 },
-    { id: "B", minScore: 630, maxLimit: 10_000_000, incomeMultiple: 4 },
-    { id: "C", minScore: 580, maxLimit: 5_000_000, incomeMultiple: 2.5 },
-    { id: "D", minScore: 520, maxLimit: 2_000_000, incomeMultiple: 1.5 },
+    // Cut-offs on the default model's scale (600 at 50:1, 20 points to double the odds), where its
+    // held-out bad rates are about 1% (A), 2-3% (B), 5% (C), 10% (D) and 30% (E).
+    { id: "A", minScore: 606, maxLimit: 20_000_000, incomeMultiple: 6 },
+    { id: "B", minScore: 590, maxLimit: 10_000_000, incomeMultiple: 4 },
+    { id: "C", minScore: 570, maxLimit: 5_000_000, incomeMultiple: 2.5 },
+    { id: "D", minScore: 540, maxLimit: 2_000_000, incomeMultiple: 1.5 },
     { id: "E", minScore: Number.NEGATIVE_INFINITY, maxLimit: 500_000, incomeMultiple: 0.5 },
   ],
   rules: [
@@ -126,7 +146,7 @@ export const DEFAULT_POLICY: Policy = {
         { fact: "frozen", op: "==", value: 1 },
         { fact: "dpd", op: "==", value: 0 },
         { fact: "prohibitedUse90d", op: "==", value: 0 },
-        { fact: "score", op: ">=", value: 580 },
+        { fact: "score", op: ">=", value: 540 },
       ],
       action: "reopen",
       urgency: "favourable",

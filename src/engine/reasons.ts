@@ -22,16 +22,30 @@ function formatValue(feature: FeatureName, value: number, locale: "en" | "zh"): 
   return String(value);
 }
 
+/** Labels and codes are fixed per feature: built once, not per reason. */
+const LABELS = Object.fromEntries(
+  (Object.keys(FEATURES) as FeatureName[]).map((feature) => {
+    const def = FEATURES[feature];
+    const en = def.en.replace(" (fen)", "");
+    return [
+      feature,
+      {
+        code: `R_${feature.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+        en: `${en[0]?.toUpperCase()}${en.slice(1)}`,
+        zh: def.zh.replace("（分）", ""),
+      },
+    ];
+  }),
+) as Record<FeatureName, { code: string; en: string; zh: string }>;
+
 export function reasonFor(feature: FeatureName, value: number, pointsLost: number | null): Reason {
-  const def = FEATURES[feature];
-  const enLabel = def.en.replace(" (fen)", "");
-  const zhLabel = def.zh.replace("（分）", "");
+  const label = LABELS[feature];
   return {
-    code: `R_${feature.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+    code: label.code,
     feature,
     value,
     pointsLost,
-    en: `${enLabel[0]?.toUpperCase()}${enLabel.slice(1)}: ${formatValue(feature, value, "en")}`,
-    zh: `${zhLabel}：${formatValue(feature, value, "zh")}`,
+    en: `${label.en}: ${formatValue(feature, value, "en")}`,
+    zh: `${label.zh}：${formatValue(feature, value, "zh")}`,
   };
 }

@@ -12,7 +12,7 @@ import {
 } from "./features.ts";
 import type { PointsModel } from "./model.ts";
 import { FEN_PER_YUAN, type Fen } from "./money.ts";
-import type { ComparisonOp, Condition, Policy, PolicyRule } from "./policy.ts";
+import { type ComparisonOp, type Condition, compare, type Policy, type PolicyRule } from "./policy.ts";
 import { phraseRecourse, phraseUnavailable } from "./recourseText.ts";
 import { type EpochMs, MS_PER_DAY } from "./time.ts";
 
@@ -464,26 +464,13 @@ function factsOf(node: Node): Record<string, number> {
   };
 }
 
-function conditionHolds(c: Condition, facts: Record<string, number>): boolean {
-  const v = facts[c.fact] as number;
-  switch (c.op) {
-    case ">=":
-      return v >= c.value;
-    case ">":
-      return v > c.value;
-    case "<=":
-      return v <= c.value;
-    case "<":
-      return v < c.value;
-    case "==":
-      return v === c.value;
-    case "!=":
-      return v !== c.value;
-  }
+/** The goal's outcome; `strict` also asks for the previous limit back, not a lower one. */
+function turnedAround(goal: RecourseGoal, d: Decision): boolean {
+  return goal === "keep" ? !d.adverse : d.action === "reopen";
 }
 
-function reached(goal: RecourseGoal, d: Decision): boolean {
-  return goal === "keep" ? !d.adverse : d.action === "reopen";
+function reached(goal: RecourseGoal, d: Decision, limit: Fen, strict: boolean): boolean {
+  return turnedAround(goal, d) && (!strict || d.toLimit >= limit);
 }
 
 /** Changes that stop `rule` from firing: any one held condition made false. */
@@ -494,6 +481,9 @@ function blockPatches(search: Search, node: Node, rule: PolicyRule) {
 function nextPatches(search: Search, node: Node, goal: RecourseGoal): Partial<RecoursePlan>[] {
   const { policy } = search.ctx;
   const d = node.decision;
+  // Turned around at a lower limit (a reopening at the tier's target): raise the target.
+  if (turnedAround(goal, d))
+    return d.action === "reopen" ? targetPatches(search, node, search.base.line.limit) : [];
   const matchedIndex = policy.rules.findIndex((r) => r.id === d.trace.matchedRule);
   const matched = policy.rules[matchedIndex];
   if (goal === "keep") return matched === undefined ? [] : blockPatches(search, node, matched);
@@ -503,7 +493,7 @@ function nextPatches(search: Search, node: Node, goal: RecourseGoal): Partial<Re
   if (matched !== undefined && matchedIndex < reopenIndex) return blockPatches(search, node, matched);
   if (matched === reopen) return affordabilityPatches(search, node, policy, d);
   const facts = factsOf(node);
-  const failing = reopen.when.find((c) => !conditionHolds(c, facts));
+  const failing = reopen.when.find((c) => !compare(facts[c.fact] as number, c.op, c.value));
   return failing === undefined ? [] : conditionPatches(search, node, failing, true);
 }
 
@@ -617,6 +607,7 @@ export function searchRecourse(
   goal: RecourseGoal,
   ctx: RecourseContext,
   now: EpochMs,
+  strict: boolean,
 ): Node | null {
   const search: Search = { base, state, now, ctx };
   const open = new CandidateHeap();
@@ -624,7 +615,7 @@ export function searchRecourse(
   const seen = new Set<string>([JSON.stringify(EMPTY_PLAN)]);
   for (let evaluated = 0; open.size > 0 && evaluated < NODE_BUDGET; evaluated++) {
     const node = evaluate(search, open.pop());
-    if (reached(goal, node.decision)) return node;
+    if (reached(goal, node.decision, base.line.limit, strict)) return node;
     for (const patch of nextPatches(search, node, goal)) {
       const plan = mergePlans(node.plan, patch);
       const key = JSON.stringify(plan);
@@ -706,7 +697,9 @@ export function computeRecourse(
 ): Recourse {
   const now = decision.decidedAt;
   const { goal, base } = recourseBase(input, decision);
-  const found = searchRecourse(base, state, goal, ctx, now);
+  // The previous limit back if any plan gets there; failing that, the best turnaround there is.
+  const found =
+    searchRecourse(base, state, goal, ctx, now, true) ?? searchRecourse(base, state, goal, ctx, now, false);
   if (found === null) {
     return {
       goal,

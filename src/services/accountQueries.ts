@@ -39,7 +39,7 @@ function summary(row: CreditLineTable): AccountSummary {
 
 export async function listAccounts(
   store: Store,
-  filter: { changed?: boolean; status?: string; after?: string; limit: number },
+  filter: { changed?: boolean; status?: string; region?: string; after?: string; limit: number },
 ): Promise<{ accounts: AccountSummary[]; next: string | null }> {
   let query = store.db
     .selectFrom("credit_lines")
@@ -48,6 +48,7 @@ export async function listAccounts(
     .limit(Math.min(filter.limit, MAX_PAGE));
   if (filter.changed === true) query = query.where("last_change_at", "is not", null);
   if (filter.status !== undefined) query = query.where("status", "=", filter.status);
+  if (filter.region !== undefined) query = query.where("region", "=", filter.region);
   if (filter.after !== undefined) query = query.where("account_id", ">", filter.after);
   const rows = await query.execute();
   const next =

@@ -9,9 +9,11 @@ import type {
   DecisionTable,
   DrawdownTable,
   LineChangeTable,
+  ModelTransitionTable,
   RebuildingPlanTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
@@ -48,6 +50,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "line change",
     load: (db, ids) => db.selectFrom("line_changes").selectAll().where("id", "in", ids).execute(),
     hash: (body) => lineChangeBodyHash(body as LineChangeTable),
+  },
+  model_transition: {
+    label: "model lifecycle step",
+    load: (db, ids) => db.selectFrom("model_transitions").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => modelTransitionBodyHash(body as ModelTransitionTable),
   },
   drawdown: {
     label: "drawdown",

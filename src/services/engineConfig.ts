@@ -1,7 +1,11 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { DecisionContext } from "../engine/decide.ts";
-import { compileModel, DEFAULT_POINTS_MODEL, type PointsModel } from "../engine/model.ts";
+import type { FeatureName } from "../engine/features.ts";
+import { compileModel, type PointsModel } from "../engine/model.ts";
 import { DEFAULT_POLICY, type Policy } from "../engine/policy.ts";
 import { DEFAULT_PRICING, type PricingPolicy, validatePricing } from "../engine/pricing/rate.ts";
+import type { ValidationReport } from "../engine/scorecard/validation.ts";
 
 /** The active policy, model and pricing versions, compiled once; services pass this to decide(). */
 export interface ActiveEngine extends DecisionContext {
@@ -10,9 +14,26 @@ export interface ActiveEngine extends DecisionContext {
   pricing: PricingPolicy;
 }
 
+/** The trained model the project ships (`headroom model train-default` rebuilds it). */
+export interface DefaultModelArtifact {
+  model: PointsModel;
+  trainedOn: string;
+  validation: ValidationReport;
+  /** Held-out rows per band of each feature, for characteristic stability (CSI) on live decisions. */
+  featureBaselines: Partial<Record<FeatureName, number[]>>;
+}
+
+export const DEFAULT_MODEL_ARTIFACT = fileURLToPath(
+  new URL("../../models/default-scorecard.json", import.meta.url),
+);
+
+export function defaultModelArtifact(): DefaultModelArtifact {
+  return JSON.parse(readFileSync(DEFAULT_MODEL_ARTIFACT, "utf8")) as DefaultModelArtifact;
+}
+
 export function activeEngine(
   policy: Policy = DEFAULT_POLICY,
-  model: PointsModel = DEFAULT_POINTS_MODEL,
+  model: PointsModel = defaultModelArtifact().model,
   pricing: PricingPolicy = DEFAULT_PRICING,
 ): ActiveEngine {
   validatePricing(pricing);

@@ -13,7 +13,10 @@ export interface ReviewProgress {
 }
 
 export const REVIEW_CHUNK = 500;
-const DONE = "\u{10FFFF}";
+/** The cursor a finished review leaves: after every account id. */
+export const DONE = "\u{10FFFF}";
+/** The job_cursors key of a review run. */
+export const reviewJob = (runId: string) => `review:${runId}`;
 
 /**
  * Periodic portfolio review: re-decides every open line in account order, a chunk per transaction.
@@ -27,7 +30,7 @@ export async function runReview(
   onProgress: (p: ReviewProgress) => void = () => {},
 ): Promise<ReviewProgress> {
   const { store, engine } = deps;
-  const job = `review:${runId}`;
+  const job = reviewJob(runId);
   const progress: ReviewProgress = { runId, reviewed: 0, changed: 0, done: false };
   for (;;) {
     const chunk = await deps.writeLock.run(() =>

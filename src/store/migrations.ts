@@ -190,6 +190,37 @@ function pricing(): Migration {
   };
 }
 
+function modelRegistry(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("model_versions")
+        .addColumn("version", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("author", "text", (c) => c.notNull())
+        .addColumn("approved_by", "text")
+        .addColumn("artifact", "text", (c) => c.notNull())
+        .addColumn("training_summary", "text", (c) => c.notNull())
+        .addColumn("validation_report", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("model_transitions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("version", "text", (c) => c.notNull())
+        .addColumn("from_state", "text", (c) => c.notNull())
+        .addColumn("to_state", "text", (c) => c.notNull())
+        .addColumn("actor", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
@@ -198,6 +229,7 @@ class CodeMigrations implements MigrationProvider {
       "0001_foundation": foundation(this.dialect),
       "0005_borrower": borrowerSide(),
       "0010_pricing": pricing(),
+      "0011_model_registry": modelRegistry(),
     };
   }
 }

@@ -129,6 +129,32 @@ export interface DrawdownTable {
   recorded_at: number;
 }
 
+/** A model version in the registry, with everything needed to score and to judge it. */
+export interface ModelVersionTable {
+  version: string;
+  kind: string;
+  /** draft | validated | approved | active | challenger | retired */
+  state: string;
+  author: string;
+  approved_by: string | null;
+  artifact: string;
+  training_summary: string;
+  validation_report: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One lifecycle step of a model version, sealed in the ledger. */
+export interface ModelTransitionTable {
+  id: string;
+  version: string;
+  from_state: string;
+  to_state: string;
+  actor: string;
+  reason: string;
+  at: number;
+}
+
 export interface JobCursorTable {
   job: string;
   cursor: string;
@@ -151,6 +177,8 @@ export interface Database {
   appeal_evidence: AppealEvidenceTable;
   rebuilding_plans: RebuildingPlanTable;
   notice_deliveries: NoticeDeliveryTable;
+  model_versions: ModelVersionTable;
+  model_transitions: ModelTransitionTable;
 }
 
 export interface DecisionRecourseTable {

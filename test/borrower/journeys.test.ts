@@ -81,8 +81,11 @@ for (const { target, skip } of targets) {
       const { history, spike } = missedRepaymentAndInquirySpike();
       clock.set(T0 + 160 * DAY);
       expect((await postEvents(history)).status).toBe(200);
-      clock.set(T0 + 184 * DAY + 3_600_000);
-      expect((await postEvents(spike)).body.accepted).toBe(spike.length);
+      // Events arrive as they happen, each within the hour.
+      for (const event of spike) {
+        clock.set(Date.parse(event.occurredAt) + 3_600_000);
+        expect((await postEvents([event])).body.accepted).toBe(1);
+      }
 
       // Advance notice: the cut is announced, not applied, with specific reasons and a recourse.
       const { body: decisions } = await api("GET", "/v1/accounts/a1/decisions?changesOnly=true");
@@ -94,9 +97,8 @@ for (const { target, skip } of targets) {
         toLimit: 1_500_000,
       });
       expect(Date.parse(cut.effectiveAt) - Date.parse(cut.decidedAt)).toBe(30 * DAY);
-      expect(cut.reasons.map((r: { feature: string }) => r.feature)).toEqual(
-        expect.arrayContaining(["dpd", "inquiries30d"]),
-      );
+      // The missed instalment is among the principal reasons; every reason counted in this decision.
+      expect(cut.reasons.map((r: { feature: string }) => r.feature)).toContain("overdueCount12m");
       expect((await api("GET", "/v1/accounts/a1")).body).toMatchObject({
         limit: 2_000_000,
         pendingAction: "decrease",
@@ -256,10 +258,9 @@ for (const { target, skip } of targets) {
       expect(freeze.reasons.map((r: { feature: string }) => r.feature)).toEqual(["prohibitedUse90d"]);
       const { body: recourse } = await api("GET", "/v1/accounts/b1/recourse");
       expect(recourse.recourse.goal).toBe("reopen");
-      expect(recourse.recourse.steps.map((s: { kind: string }) => s.kind).sort()).toEqual([
-        "repay_overdue",
-        "wait",
-      ]);
+      const steps = recourse.recourse.steps;
+      expect(steps.map((s: { kind: string }) => s.kind)).toEqual(["repay_overdue", "prove_income", "wait"]);
+      expect(recourse.recourse.outcome.limit).toBe(2_000_000);
       const by = recourse.recourse.by as number;
       expect(by).toBe(T0 + 131 * DAY); // the day after the misuse leaves the 90-day window
 
@@ -267,20 +268,31 @@ for (const { target, skip } of targets) {
       expect(await runRebuildingPlans(headroom)).toMatchObject({ opened: 1, reopened: 0 });
       let plan = (await api("GET", "/v1/accounts/b1/plans")).body.plans[0];
       expect(plan).toMatchObject({ status: "active", targetLimit: 2_000_000 });
-      expect(plan.checkpoints.map((c: { met: boolean }) => c.met)).toEqual([false, false]);
+      expect(plan.checkpoints.map((c: { met: boolean }) => c.met)).toEqual([false, false, false]);
       expect(plan.checkpoints[0].en).toBe("you repay the overdue 400 yuan");
+      expect(plan.checkpoints[1].zh).toBe("提供月收入不低于13,334元的证明");
       expect(await ledgerKinds(plan.planId)).toEqual(["rebuilding_plan"]);
       const kinds = (await api("GET", "/v1/accounts/b1/notices")).body.notices.map(
         (n: { kind: string }) => n.kind,
       );
       expect(kinds).toEqual(expect.arrayContaining(["line_changed", "plan_created"]));
 
-      // The borrower repays at once: one checkpoint met, the line stays frozen (misuse still counts).
-      clock.set(T0 + 45 * DAY);
-      await postEvents([repaid("b1", "r0", T0 + 45 * DAY, 40_000)]);
+      // The borrower repays and proves the income at once: two checkpoints met, the line stays
+      // frozen while the misuse still counts.
+      clock.set(T0 + 46 * DAY);
+      await postEvents([
+        repaid("b1", "r0", T0 + 45 * DAY, steps[0].amount),
+        {
+          id: "inc1",
+          accountId: "b1",
+          type: "income_verified",
+          occurredAt: iso(T0 + 46 * DAY),
+          data: { monthlyIncome: steps[1].monthlyIncomeAtLeast, source: "payslip" },
+        },
+      ]);
       await runRebuildingPlans(headroom);
       plan = (await api("GET", "/v1/accounts/b1/plans")).body.plans[0];
-      expect(plan.checkpoints.map((c: { met: boolean }) => c.met)).toEqual([true, false]);
+      expect(plan.checkpoints.map((c: { met: boolean }) => c.met)).toEqual([true, true, false]);
       expect((await api("GET", "/v1/accounts/b1")).body.status).toBe("FROZEN");
 
       // A day before the promised date nothing moves; on it the review job reopens the line.
@@ -293,10 +305,17 @@ for (const { target, skip } of targets) {
       const reopen = reopened.decisions.find((d: { action: string }) => d.action === "reopen");
       expect(reopen).toMatchObject({ status: "applied", trigger: "analyst" });
       const record = (await api("GET", `/v1/decisions/${reopen.decisionId}`)).body;
-      expect(record.output.affordability).toMatchObject({ passed: true, income: 1_000_000 });
+      expect(record.output.affordability).toMatchObject({
+        passed: true,
+        income: 1_333_400,
+        incomeVerified: true,
+      });
       expect(await ledgerKinds(reopen.decisionId)).toEqual(["decision"]);
       plan = (await api("GET", "/v1/accounts/b1/plans")).body.plans[0];
-      expect(plan).toMatchObject({ status: "reopened", checkpoints: [{ met: true }, { met: true }] });
+      expect(plan).toMatchObject({
+        status: "reopened",
+        checkpoints: [{ met: true }, { met: true }, { met: true }],
+      });
       const notices = (await api("GET", "/v1/accounts/b1/notices")).body.notices;
       expect(notices.find((n: { kind: string }) => n.kind === "plan_met").payload.en).toContain(
         "your line is open again with a limit of 20,000 yuan",

@@ -5,7 +5,7 @@ import { buildServer } from "../../src/api/server.ts";
 import { DEFAULT_PRICING } from "../../src/engine/pricing/rate.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
-import { drawdown, inquiry, iso, lenderOpened, opened } from "../support/events.ts";
+import { drawdown, due, iso, opened, repaid } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
@@ -73,10 +73,12 @@ describe("drawdown pricing", () => {
   });
 
   it("charges a riskier borrower more, never above the legal ceiling", async () => {
+    // A late instalment (now repaid) and a line drawn to the top: the model scores both against b1.
     const risky = [
       opened("b1", T0),
-      ...Array.from({ length: 8 }, (_, i) => inquiry("b1", `q${i}`, NOW - (i + 1) * DAY)),
-      ...Array.from({ length: 4 }, (_, i) => lenderOpened("b1", `l${i}`, NOW - (i + 10) * DAY, `lender${i}`)),
+      drawdown("b1", "d1", T0 + DAY, 1_900_000),
+      due("b1", "u1", T0 + 2 * DAY, T0 + 10 * DAY, 50_000),
+      repaid("b1", "r1", T0 + 50 * DAY, 50_000),
     ];
     await events([opened("a1", T0), ...risky]);
     const terms = { amount: 100_000, termMonths: 12 };

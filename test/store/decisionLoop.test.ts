@@ -7,24 +7,12 @@ import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { runReview } from "../../src/services/review.ts";
 import { drawdown, due, fraud, inquiry, lenderOpened, opened, repaid } from "../support/events.ts";
-import {
-  manualClock,
-  postgresAvailability,
-  postgresTarget,
-  type StoreTarget,
-  sqliteTarget,
-} from "../support/stores.ts";
+import { manualClock, storeTargets } from "../support/stores.ts";
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5);
 
-const pgStatus = await postgresAvailability();
-if (!pgStatus.ok) console.warn(`SKIPPED: the PostgreSQL run of the store suite (${pgStatus.reason})`);
-
-const targets: { target: StoreTarget; skip: boolean }[] = [
-  { target: sqliteTarget, skip: false },
-  { target: postgresTarget, skip: !pgStatus.ok },
-];
+const targets = await storeTargets("the store suite");
 
 for (const { target, skip } of targets) {
   describe.skipIf(skip)(`decision loop on ${target.name}`, () => {
@@ -144,7 +132,8 @@ for (const { target, skip } of targets) {
       await ingestEvents(headroom, [repaid("a1", "r1", T0 + 46 * DAY, 50_000)]);
       const reopened = await line("a1");
       expect(reopened.status).toBe("ACTIVE");
-      expect(reopened.limit_amount).toBe(2_000_000);
+      // It reopens at its tier's target: one late instalment leaves it in tier D, 1.5 x income.
+      expect(reopened.limit_amount).toBe(1_500_000);
       expect((await decisionsOf("a1")).at(-1)).toMatchObject({ action: "reopen", status: "applied" });
     });
 
@@ -219,7 +208,8 @@ for (const { target, skip } of targets) {
         .execute();
       expect(perAccount).toEqual([]);
       expect(await count("decisions")).toBe(1200);
-      expect((await line("r0000")).limit_amount).toBe(3_000_000);
+      // A fresh borrower scores in tier C on the default model: 2.5 x the 10,000 yuan income.
+      expect((await line("r0000")).limit_amount).toBe(2_500_000);
       expect((await runReview(headroom, "run-1")).reviewed).toBe(0);
     });
 

@@ -82,3 +82,16 @@ export function manualClock(start: number): {
     },
   };
 }
+
+/**
+ * SQLite always, PostgreSQL when reachable; when it is not, says SKIPPED with the reason for the
+ * named suite. Suites run `describe.skipIf(skip)` over these.
+ */
+export async function storeTargets(suite: string): Promise<{ target: StoreTarget; skip: boolean }[]> {
+  const pg = await postgresAvailability();
+  if (!pg.ok) console.warn(`SKIPPED: the PostgreSQL run of ${suite} (${pg.reason})`);
+  return [
+    { target: sqliteTarget, skip: false },
+    { target: postgresTarget, skip: !pg.ok },
+  ];
+}

@@ -12,10 +12,10 @@ import { decideAccountNow } from "../../services/decideNow.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { notFound, problemSchema } from "../problem.ts";
 
-const accountId = z.string().min(1).max(128);
-const pageLimit = z.coerce.number().int().min(1).max(MAX_PAGE).default(50);
+export const accountId = z.string().min(1).max(128);
+export const pageLimit = z.coerce.number().int().min(1).max(MAX_PAGE).default(50);
 const json = z.record(z.string(), z.unknown());
-const reason = z.object({
+export const reason = z.object({
   code: z.string(),
   feature: z.string(),
   value: z.number(),
@@ -23,7 +23,7 @@ const reason = z.object({
   en: z.string(),
   zh: z.string(),
 });
-const decisionView = z.object({
+export const decisionView = z.object({
   decisionId: z.string(),
   accountId: z.string(),
   trigger: z.string(),
@@ -68,6 +68,7 @@ export const accountRoutes =
           querystring: z.object({
             changed: z.enum(["true", "false"]).optional(),
             status: z.enum(["ACTIVE", "FROZEN", "CLOSED"]).optional(),
+            region: z.string().min(1).max(64).optional(),
             after: accountId.optional(),
             limit: pageLimit,
           }),
@@ -82,6 +83,7 @@ export const accountRoutes =
         return listAccounts(headroom.store, {
           changed: q.changed === undefined ? undefined : q.changed === "true",
           status: q.status,
+          region: q.region,
           after: q.after,
           limit: q.limit,
         });

@@ -1,4 +1,4 @@
-import type { Condition } from "../policy.ts";
+import { type Condition, compare } from "../policy.ts";
 import type { Bps } from "./schedule.ts";
 
 /**
@@ -50,21 +50,7 @@ export function validatePricing(pricing: PricingPolicy): void {
 
 function holds(c: Condition, facts: RateFacts): boolean {
   const v = facts[c.fact];
-  if (v === undefined) return false;
-  switch (c.op) {
-    case ">=":
-      return v >= c.value;
-    case ">":
-      return v > c.value;
-    case "<=":
-      return v <= c.value;
-    case "<":
-      return v < c.value;
-    case "==":
-      return v === c.value;
-    case "!=":
-      return v !== c.value;
-  }
+  return v !== undefined && compare(v, c.op, c.value);
 }
 
 export function priceRate(pricing: PricingPolicy, tier: string, facts: RateFacts): PricedRate {

@@ -1,0 +1,89 @@
+import type { ReactNode } from "react";
+import { LanguageSwitch, useI18n } from "./i18n/I18n.tsx";
+import type { MessageKey } from "./i18n/messages.ts";
+import { Link, useLocation } from "./router.tsx";
+import { Account } from "./screens/Account.tsx";
+import { Accounts } from "./screens/Accounts.tsx";
+import { Audit } from "./screens/Audit.tsx";
+import { Borrower } from "./screens/Borrower.tsx";
+import { DecisionExplanation } from "./screens/DecisionExplanation.tsx";
+import { Portfolio } from "./screens/Portfolio.tsx";
+
+interface Screen {
+  /** Path pattern; `:name` segments are passed to render decoded. */
+  pattern: string;
+  render(params: Record<string, string>, query: URLSearchParams): ReactNode;
+  /** Shown in the navigation bar when set. */
+  nav?: { to: string; label: MessageKey };
+}
+
+/**
+ * Every screen is one entry here: appeals, policies, simulation and sign-in add theirs the same way.
+ */
+const SCREENS: Screen[] = [
+  { pattern: "/", render: () => <Portfolio />, nav: { to: "/", label: "nav.portfolio" } },
+  {
+    pattern: "/accounts",
+    render: (_, query) => <Accounts query={query} />,
+    nav: { to: "/accounts?changed=true", label: "nav.accounts" },
+  },
+  { pattern: "/accounts/:accountId", render: (p) => <Account accountId={p.accountId as string} /> },
+  {
+    pattern: "/decisions/:decisionId",
+    render: (p) => <DecisionExplanation decisionId={p.decisionId as string} />,
+  },
+  { pattern: "/audit", render: () => <Audit />, nav: { to: "/audit", label: "nav.audit" } },
+  {
+    pattern: "/borrower",
+    render: () => <Borrower accountId={null} />,
+    nav: { to: "/borrower", label: "nav.borrower" },
+  },
+  { pattern: "/borrower/:accountId", render: (p) => <Borrower accountId={p.accountId as string} /> },
+];
+
+function match(pattern: string, path: string): Record<string, string> | null {
+  const want = pattern.split("/").filter(Boolean);
+  const got = path.split("/").filter(Boolean);
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (const [i, part] of want.entries()) {
+    const actual = got[i] as string;
+    if (part.startsWith(":")) params[part.slice(1)] = decodeURIComponent(actual);
+    else if (part !== actual) return null;
+  }
+  return params;
+}
+
+export function App() {
+  const { t } = useI18n();
+  const { path, query } = useLocation();
+  let content: ReactNode = null;
+  for (const screen of SCREENS) {
+    const params = match(screen.pattern, path);
+    if (params !== null) {
+      content = screen.render(params, query);
+      break;
+    }
+  }
+  const active = (to: string) =>
+    to.split("?")[0] === "/" ? path === "/" : path.startsWith(to.split("?")[0] as string);
+  return (
+    <>
+      <header className="topbar">
+        <h1>{t("app.title")}</h1>
+        <nav>
+          {SCREENS.filter((s) => s.nav !== undefined).map((s) => {
+            const nav = s.nav as NonNullable<Screen["nav"]>;
+            return (
+              <Link key={nav.to} to={nav.to} className={active(nav.to) ? "active" : ""}>
+                {t(nav.label)}
+              </Link>
+            );
+          })}
+        </nav>
+        <LanguageSwitch />
+      </header>
+      <main>{content ?? <p className="error">{t("common.notFound", { path })}</p>}</main>
+    </>
+  );
+}

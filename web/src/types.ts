@@ -1,0 +1,32 @@
+/**
+ * The API's answer shapes, taken from the services that produce them (type-only imports: nothing of
+ * the server is bundled), so the console and the API cannot drift apart silently.
+ */
+import type { listNotices } from "../../src/services/accountQueries.ts";
+
+export type { EventView } from "../../src/services/accountEvents.ts";
+export type { AccountDetail, AccountSummary, DecisionView } from "../../src/services/accountQueries.ts";
+export type { AuditReport } from "../../src/services/audit.ts";
+export type { DecisionExplanation, RuleTrace } from "../../src/services/decisionExplanation.ts";
+export type { JobProgress } from "../../src/services/jobProgress.ts";
+export type { StabilityReport } from "../../src/services/monitoring.ts";
+export type {
+  ActivityCounts,
+  LimitChangePoint,
+  PortfolioExposure,
+} from "../../src/services/portfolioQueries.ts";
+export type NoticeView = Awaited<ReturnType<typeof listNotices>>[number];
+
+export interface FeatureDefinition {
+  name: string;
+  en: string;
+  zh: string;
+  unit: "days" | "count" | "ratio" | "months" | "flag" | "fen";
+  adverse: "higher" | "lower";
+}
+
+export interface Reference {
+  features: FeatureDefinition[];
+  regions: string[];
+  segments: string[];
+}
