@@ -16,6 +16,7 @@ import { appealRoutes } from "./routes/appeals.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { explanationRoutes } from "./routes/explanations.ts";
+import { hardshipRoutes } from "./routes/hardship.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
@@ -53,6 +54,7 @@ export async function buildServer(
   await app.register(appealRoutes(headroom));
   await app.register(auditRoutes(headroom));
   await app.register(pricingRoutes(headroom));
+  await app.register(hardshipRoutes(headroom));
   await app.register(portfolioRoutes(headroom));
   await app.register(explanationRoutes(headroom));
   await app.register(accountEventRoutes(headroom));

@@ -69,7 +69,7 @@ export type Features = Record<FeatureName, number>;
 export const FEATURE_NAMES = Object.keys(FEATURES) as FeatureName[];
 
 /** Limits on the bounded histories kept per account (TigerBeetle style: everything has a limit). */
-export const FEATURE_LIMITS = { openDues: 36, timestamps: 64, lenders: 64 } as const;
+export const FEATURE_LIMITS = { openDues: 36, timestamps: 64, lenders: 64, deferrals: 8 } as const;
 
 export interface OpenDue {
   id: string;
@@ -93,6 +93,30 @@ export interface FeatureState {
   prohibitedUses: EpochMs[];
   fraudAt: EpochMs | null;
   lastEventAt: EpochMs;
+  /**
+   * Payment holidays of accepted hardship programs: a due falling inside one is owed at its end,
+   * so it does not count as overdue meanwhile. Absent on lines that never had one.
+   */
+  deferrals?: Deferral[];
+}
+
+export interface Deferral {
+  from: EpochMs;
+  until: EpochMs;
+  programId: string;
+}
+
+/** When a due is really owed: its date, or the end of the payment holiday it falls in. */
+export function owedAt(state: FeatureState, dueAt: EpochMs): EpochMs {
+  for (const d of state.deferrals ?? []) if (dueAt >= d.from && dueAt < d.until) return d.until;
+  return dueAt;
+}
+
+/** Adds a payment holiday (at most FEATURE_LIMITS.deferrals are kept: the latest). */
+export function deferDues(state: FeatureState, deferral: Deferral): void {
+  const list = state.deferrals ?? [];
+  list.push(deferral);
+  state.deferrals = list.slice(-FEATURE_LIMITS.deferrals);
 }
 
 export function emptyFeatureState(openedAt: EpochMs, declaredIncome: Fen): FeatureState {
@@ -132,7 +156,7 @@ function applyRepayment(state: FeatureState, amount: Fen, dueId: string | undefi
     const paid = Math.min(left, due.remaining);
     due.remaining -= paid;
     left -= paid;
-    if (due.remaining === 0 && at > due.dueAt + GRACE_MS) {
+    if (due.remaining === 0 && at > owedAt(state, due.dueAt) + GRACE_MS) {
       pushBounded(state.lateDueDates, due.dueAt, FEATURE_LIMITS.timestamps);
     }
   }
@@ -210,9 +234,15 @@ export interface LineExposure {
 
 /** Reads every feature as of `now`. Windows are evaluated at read time, so they age without events. */
 export function readFeatures(state: FeatureState, line: LineExposure, now: EpochMs): Features {
-  const oldestOverdue = state.openDues.find((d) => d.dueAt + GRACE_MS < now);
-  const dpd = oldestOverdue === undefined ? 0 : daysBetween(oldestOverdue.dueAt, now);
-  const currentlyOverdue = state.openDues.filter((d) => d.dueAt + GRACE_MS < now).length;
+  let oldestOwed = Number.POSITIVE_INFINITY;
+  let currentlyOverdue = 0;
+  for (const d of state.openDues) {
+    const owed = owedAt(state, d.dueAt);
+    if (owed + GRACE_MS >= now) continue;
+    currentlyOverdue++;
+    oldestOwed = Math.min(oldestOwed, owed);
+  }
+  const dpd = currentlyOverdue === 0 ? 0 : daysBetween(oldestOwed, now);
   let externalMonthly = 0;
   for (const lender of Object.values(state.lenders)) externalMonthly += lender.monthlyPayment;
   const income = state.verifiedIncome ?? state.declaredIncome;

@@ -8,6 +8,7 @@ import {
   GRACE_MS,
   incomeForAffordability,
   monthlyObligations,
+  owedAt,
   readFeatures,
 } from "./features.ts";
 import type { PointsModel } from "./model.ts";
@@ -105,10 +106,14 @@ function cloneState(s: FeatureState): FeatureState {
   };
 }
 
-/** Overdue amount (fen) at `now`: every open due past its grace day. */
+function isOverdue(state: FeatureState, due: { dueAt: EpochMs }, now: EpochMs): boolean {
+  return owedAt(state, due.dueAt) + GRACE_MS < now;
+}
+
+/** Overdue amount (fen) at `now`: every open due past its grace day (after any payment holiday). */
 export function overdueAmount(state: FeatureState, now: EpochMs): Fen {
   let sum = 0;
-  for (const d of state.openDues) if (d.dueAt + GRACE_MS < now) sum += d.remaining;
+  for (const d of state.openDues) if (isOverdue(state, d, now)) sum += d.remaining;
   return sum;
 }
 
@@ -131,14 +136,19 @@ export function planEvents(
   const events: { event: CreditEvent; at: EpochMs }[] = [];
   const occurredAt = new Date(now).toISOString();
   const base = { accountId, occurredAt };
-  if (plan.repayOverdue) {
-    const amount = overdueAmount(state, now);
-    if (amount > 0)
+  if (plan.repayOverdue)
+    for (const due of state.openDues) {
+      if (!isOverdue(state, due, now)) continue;
       events.push({
         at: now,
-        event: { ...base, id: "recourse-repay", type: "repayment_made", data: { amount } },
+        event: {
+          ...base,
+          id: `recourse-repay-${due.id}`,
+          type: "repayment_made",
+          data: { amount: due.remaining, dueId: due.id },
+        },
       });
-  }
+    }
   for (const lender of plan.closeLenders)
     events.push({
       at: now,
@@ -165,7 +175,7 @@ function planDate(plan: RecoursePlan, state: FeatureState, now: EpochMs): EpochM
     let list = state[spec.list] as EpochMs[];
     // Overdue dues repaid now become late dates at their due dates.
     if (feature === "overdueCount12m")
-      list = [...list, ...state.openDues.filter((d) => d.dueAt + GRACE_MS < now).map((d) => d.dueAt)];
+      list = [...list, ...state.openDues.filter((d) => isOverdue(state, d, now)).map((d) => d.dueAt)];
     at = Math.max(at, whenAtMost(list, spec.days, bound, now));
   }
   if (plan.monthsOnBook !== null)
@@ -197,8 +207,9 @@ export function projectPlan(
     if (event.type === "repayment_made") balance = Math.max(0, balance - event.data.amount);
   }
   for (const due of [...s.openDues]) {
-    if (due.dueAt > at || due.dueAt + GRACE_MS < now) continue;
-    const when = Math.max(due.dueAt, now);
+    const owed = owedAt(s, due.dueAt);
+    if (owed > at || isOverdue(s, due, now)) continue;
+    const when = Math.max(owed, now);
     const amount = due.remaining;
     applyEvent(
       s,

@@ -7,12 +7,16 @@ import type {
   Database,
   DecisionRecourseTable,
   DecisionTable,
+  DrawdownRescheduleTable,
   DrawdownTable,
+  HardshipOfferTable,
+  HardshipProgramTable,
   LineChangeTable,
   ModelTransitionTable,
   RebuildingPlanTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
@@ -55,6 +59,21 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "model lifecycle step",
     load: (db, ids) => db.selectFrom("model_transitions").selectAll().where("id", "in", ids).execute(),
     hash: (body) => modelTransitionBodyHash(body as ModelTransitionTable),
+  },
+  hardship_program: {
+    label: "hardship program",
+    load: (db, ids) => db.selectFrom("hardship_programs").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => programBodyHash(body as HardshipProgramTable),
+  },
+  hardship_offer: {
+    label: "hardship offer answer",
+    load: (db, ids) => db.selectFrom("hardship_offers").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => offerBodyHash(body as HardshipOfferTable),
+  },
+  drawdown_reschedule: {
+    label: "drawdown reschedule",
+    load: (db, ids) => db.selectFrom("drawdown_reschedules").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => rescheduleBodyHash(body as DrawdownRescheduleTable),
   },
   drawdown: {
     label: "drawdown",

@@ -221,6 +221,49 @@ function modelRegistry(): Migration {
   };
 }
 
+function hardship(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("hardship_programs")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("relief", "text", (c) => c.notNull())
+        .addColumn("region", "text")
+        .addColumn("segment", "text")
+        .addColumn("starts_at", "bigint", (c) => c.notNull())
+        .addColumn("ends_at", "bigint", (c) => c.notNull())
+        .addColumn("created_by", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("hardship_offers")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("program_id", "text", (c) => c.notNull())
+        .addColumn("account_id", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("responded_at", "bigint")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("hardship_offers_account")
+        .on("hardship_offers")
+        .column("account_id")
+        .execute();
+      await db.schema
+        .createTable("drawdown_reschedules")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("drawdown_id", "text", (c) => c.notNull())
+        .addColumn("offer_id", "text", (c) => c.notNull())
+        .addColumn("schedule", "text", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
@@ -230,6 +273,7 @@ class CodeMigrations implements MigrationProvider {
       "0005_borrower": borrowerSide(),
       "0010_pricing": pricing(),
       "0011_model_registry": modelRegistry(),
+      "0012_hardship": hardship(),
     };
   }
 }

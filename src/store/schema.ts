@@ -155,6 +155,39 @@ export interface ModelTransitionTable {
   at: number;
 }
 
+/** A hardship program an analyst offered to a region and/or segment, for a fixed period. */
+export interface HardshipProgramTable {
+  id: string;
+  name: string;
+  relief: string;
+  region: string | null;
+  segment: string | null;
+  starts_at: number;
+  ends_at: number;
+  created_by: string;
+  reason: string;
+  created_at: number;
+}
+
+/** One borrower's offer: offered, then accepted or declined (sealed when answered). */
+export interface HardshipOfferTable {
+  id: string;
+  program_id: string;
+  account_id: string;
+  status: string;
+  responded_at: number | null;
+  created_at: number;
+}
+
+/** A drawdown's schedule after relief, sealed; the original schedule stays as it was drawn. */
+export interface DrawdownRescheduleTable {
+  id: string;
+  drawdown_id: string;
+  offer_id: string;
+  schedule: string;
+  at: number;
+}
+
 export interface JobCursorTable {
   job: string;
   cursor: string;
@@ -179,6 +212,9 @@ export interface Database {
   notice_deliveries: NoticeDeliveryTable;
   model_versions: ModelVersionTable;
   model_transitions: ModelTransitionTable;
+  hardship_programs: HardshipProgramTable;
+  hardship_offers: HardshipOfferTable;
+  drawdown_reschedules: DrawdownRescheduleTable;
 }
 
 export interface DecisionRecourseTable {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Decision, type DecisionInput, decide } from "../../src/engine/decide.ts";
 import type { CreditEvent } from "../../src/engine/events.ts";
-import { applyEvent, type FeatureState, GRACE_MS, readFeatures } from "../../src/engine/features.ts";
+import { applyEvent, type FeatureState, GRACE_MS, owedAt, readFeatures } from "../../src/engine/features.ts";
 import { type Recourse, recourseBase } from "../../src/engine/recourse.ts";
 import { seedDemo } from "../../src/services/demo/seedDemo.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
@@ -55,8 +55,9 @@ function follow(
       );
   }
   for (const due of [...s.openDues]) {
-    if (due.dueAt > recourse.by || due.dueAt + GRACE_MS < decidedAt) continue;
-    const when = Math.max(due.dueAt, decidedAt);
+    const owed = owedAt(s, due.dueAt);
+    if (owed > recourse.by || owed + GRACE_MS < decidedAt) continue;
+    const when = Math.max(owed, decidedAt);
     fold(
       {
         ...base,
