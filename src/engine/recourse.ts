@@ -681,9 +681,11 @@ export function recourseBase(
   input: DecisionInput,
   decision: Decision,
 ): { goal: RecourseGoal; base: DecisionInput } {
-  const frozenNow =
-    decision.action === "freeze" && decision.effectiveAt <= decision.decidedAt && !decision.requiresReview;
-  if (!frozenNow) return { goal: "keep", base: input };
+  const inEffect = decision.effectiveAt <= decision.decidedAt && !decision.requiresReview;
+  if (!inEffect || (decision.action !== "freeze" && decision.action !== "close"))
+    return { goal: "keep", base: input };
+  // A closed line comes back the way a frozen one does: judged at the limit it had, by the reopen
+  // rule and its ability-to-pay check (the rebuilding plan reopens it the same way).
   return {
     goal: "reopen",
     base: {
@@ -691,7 +693,8 @@ export function recourseBase(
       line: {
         ...input.line,
         status: "FROZEN",
-        limit: decision.toLimit,
+        limit: decision.fromLimit,
+        highestLimit30d: Math.max(input.line.highestLimit30d, decision.fromLimit),
         lastChangeAt: decision.decidedAt,
         pendingAction: null,
       },

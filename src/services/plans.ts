@@ -221,13 +221,17 @@ function reopenLine(
   now: number,
 ): { reopened: boolean; outcome: string } {
   const input = decisionInput(line, { kind: "analyst", actor: `rebuilding-plan:${plan.id}` }, now);
-  if (line.row.status === "CLOSED")
+  if (line.row.status === "CLOSED") {
+    // Closing set the limit to zero; the line is judged at the limit the plan promised, and the
+    // share of it in use is read against that limit too.
     input.line = {
       ...input.line,
       status: "FROZEN",
       limit: plan.target_limit,
       highestLimit30d: plan.target_limit,
     };
+    input.features = readFeatures(line.state, { limit: plan.target_limit, balance: line.row.balance }, now);
+  }
   const decision = decide(input, deps.engine, now);
   if (decision.action !== "reopen")
     return {
