@@ -12,6 +12,7 @@ import { registerConsole } from "./console.ts";
 import { installProblemHandlers } from "./problem.ts";
 import { accountEventRoutes } from "./routes/accountEvents.ts";
 import { accountRoutes } from "./routes/accounts.ts";
+import { appealRoutes } from "./routes/appeals.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { explanationRoutes } from "./routes/explanations.ts";
@@ -50,6 +51,7 @@ export async function buildServer(
   await app.register(healthRoutes(headroom));
   await app.register(eventRoutes(headroom));
   await app.register(accountRoutes(headroom));
+  await app.register(appealRoutes(headroom));
   await app.register(auditRoutes(headroom));
   await app.register(pricingRoutes(headroom));
   await app.register(hardshipRoutes(headroom));

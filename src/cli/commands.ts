@@ -4,9 +4,12 @@ import { buildServer } from "../api/server.ts";
 import { isoDate } from "../engine/time.ts";
 import { verifyLedger } from "../services/audit.ts";
 import { startBackground } from "../services/background.ts";
+import { channelSettingsFromEnv, configuredChannels } from "../services/channels/configured.ts";
 import { seedDemo } from "../services/demo/seedDemo.ts";
 import { applyDueActions } from "../services/dueActions.ts";
 import { type Headroom, openHeadroom } from "../services/headroom.ts";
+import { deliverDueNotices } from "../services/notices.ts";
+import { runRebuildingPlans } from "../services/plans.ts";
 import { runReview } from "../services/review.ts";
 
 type Options = Record<string, unknown>;
@@ -49,7 +52,7 @@ async function serve(headroom: Headroom, host: string, port: number, background 
     ? startBackground(headroom, logger, {
         noticeIntervalMs: 1000,
         dueActionsIntervalMs: 60_000,
-        webhookUrl: process.env.HEADROOM_WEBHOOK_URL,
+        channels: channelSettingsFromEnv(),
       })
     : async () => {};
   await app.listen({ host, port });
@@ -61,6 +64,35 @@ async function serve(headroom: Headroom, host: string, port: number, background 
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+}
+
+/**
+ * The notice worker: delivers the outbox until stopped. It may be killed at any point; a notice
+ * is marked per channel only after that channel took it, so a restart resends nothing delivered.
+ */
+async function noticeWorker(headroom: Headroom, intervalMs: number): Promise<void> {
+  const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
+  const channels = configuredChannels(logger, channelSettingsFromEnv());
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  while (!stopped) {
+    try {
+      const { delivered, failed } = await deliverDueNotices({
+        store: headroom.store,
+        clock: headroom.clock,
+        channels,
+      });
+      if (delivered + failed > 0) logger.info({ delivered, failed }, "notice pass");
+    } catch (error) {
+      logger.error({ err: error }, "notice pass failed; will retry");
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  await headroom.close();
 }
 
 export async function runCli(command: string, global: Options, opts: Options): Promise<void> {
@@ -106,12 +138,17 @@ export async function runCli(command: string, global: Options, opts: Options): P
         const result = await runReview(headroom, runId, (p) => progress.update(p.reviewed));
         progress.stop();
         const due = await applyDueActions(headroom);
+        const plans = await runRebuildingPlans(headroom);
         process.stdout.write(
           `review ${runId}: ${result.reviewed} accounts reviewed in this pass, ${result.changed} decisions that change a line; ` +
-            `${due.applied} noticed changes took effect\n`,
+            `${due.applied} noticed changes took effect; ${plans.opened} rebuilding plans opened, ${plans.reopened} lines reopened on a met plan\n`,
         );
         break;
       }
+      case "notices":
+        keepOpen = true;
+        await noticeWorker(headroom, opts.interval as number);
+        break;
       case "apply-due": {
         const due = await applyDueActions(headroom);
         process.stdout.write(`${due.applied} changes took effect, ${due.cancelled} cancelled\n`);

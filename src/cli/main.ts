@@ -53,6 +53,14 @@ program
   .action((opts) => runCli("review", program.opts(), opts));
 
 program
+  .command("notices")
+  .description(
+    "the notice worker: deliver the outbox (log; signed webhook from $HEADROOM_WEBHOOK_URL and $HEADROOM_WEBHOOK_SECRET)",
+  )
+  .option("--interval <ms>", "pause between delivery passes", wholeNumber, 500)
+  .action((opts) => runCli("notices", program.opts(), opts));
+
+program
   .command("apply-due")
   .description("carry out announced changes whose notice period has run")
   .action((opts) => runCli("apply-due", program.opts(), opts));

@@ -138,7 +138,8 @@ export function emptyFeatureState(openedAt: EpochMs, declaredIncome: Fen): Featu
   };
 }
 
-const GRACE_MS = MS_PER_DAY;
+/** A due paid within a day of its date is on time. */
+export const GRACE_MS = MS_PER_DAY;
 
 function pushBounded(list: EpochMs[], at: EpochMs, limit: number): void {
   list.push(at);
@@ -273,4 +274,11 @@ export function incomeForAffordability(state: FeatureState): { income: Fen; veri
   return state.verifiedIncome !== null
     ? { income: state.verifiedIncome, verified: true }
     : { income: state.declaredIncome, verified: false };
+}
+
+/** Monthly payments the borrower owes: other lenders' instalments plus this line's last due. */
+export function monthlyObligations(state: FeatureState): Fen {
+  let external = 0;
+  for (const lender of Object.values(state.lenders)) external += lender.monthlyPayment;
+  return external + state.lastDueAmount;
 }

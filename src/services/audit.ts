@@ -2,7 +2,10 @@ import type { Kysely } from "kysely";
 import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
 import type {
+  AppealEvidenceTable,
+  AppealTable,
   Database,
+  DecisionRecourseTable,
   DecisionTable,
   DrawdownRescheduleTable,
   DrawdownTable,
@@ -10,9 +13,13 @@ import type {
   HardshipProgramTable,
   LineChangeTable,
   ModelTransitionTable,
+  RebuildingPlanTable,
 } from "../store/schema.ts";
+import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
+import { planBodyHash } from "./plans.ts";
+import { recourseBodyHash } from "./recourseRecords.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
 export interface LedgerProblem {
@@ -72,6 +79,31 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "drawdown",
     load: (db, ids) => db.selectFrom("drawdowns").selectAll().where("id", "in", ids).execute(),
     hash: (body) => drawdownBodyHash(body as DrawdownTable),
+  },
+  recourse: {
+    label: "recourse",
+    load: (db, ids) => db.selectFrom("decision_recourse").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => recourseBodyHash(body as DecisionRecourseTable),
+  },
+  appeal: {
+    label: "appeal",
+    load: (db, ids) => db.selectFrom("appeals").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => appealBodyHash(body as AppealTable),
+  },
+  appeal_decision: {
+    label: "appeal decision",
+    load: (db, ids) => db.selectFrom("appeals").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => appealOutcomeHash(body as AppealTable),
+  },
+  evidence: {
+    label: "appeal evidence",
+    load: (db, ids) => db.selectFrom("appeal_evidence").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => evidenceBodyHash(body as AppealEvidenceTable),
+  },
+  rebuilding_plan: {
+    label: "rebuilding plan",
+    load: (db, ids) => db.selectFrom("rebuilding_plans").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => planBodyHash(body as RebuildingPlanTable),
   },
 };
 const MAX_PROBLEMS = 100;

@@ -1,12 +1,14 @@
 import type { Logger } from "pino";
+import { type ChannelSettings, configuredChannels } from "./channels/configured.ts";
 import { applyDueActions } from "./dueActions.ts";
 import type { Headroom } from "./headroom.ts";
-import { deliverDueNotices, logChannel, type NoticeChannel, webhookChannel } from "./notices.ts";
+import { deliverDueNotices } from "./notices.ts";
+import { runRebuildingPlans } from "./plans.ts";
 
 export interface BackgroundOptions {
   noticeIntervalMs: number;
   dueActionsIntervalMs: number;
-  webhookUrl?: string;
+  channels: ChannelSettings;
 }
 
 /**
@@ -18,8 +20,7 @@ export function startBackground(
   logger: Logger,
   options: BackgroundOptions,
 ): () => Promise<void> {
-  const channels: NoticeChannel[] = [logChannel(logger)];
-  if (options.webhookUrl !== undefined) channels.push(webhookChannel(options.webhookUrl));
+  const channels = configuredChannels(logger, options.channels);
   let stopped = false;
   const running: Promise<void>[] = [];
   const loop = (name: string, intervalMs: number, pass: () => Promise<unknown>) => {
@@ -40,6 +41,7 @@ export function startBackground(
     deliverDueNotices({ store: headroom.store, clock: headroom.clock, channels }),
   );
   loop("due-actions", options.dueActionsIntervalMs, () => applyDueActions(headroom));
+  loop("rebuilding-plans", options.dueActionsIntervalMs, () => runRebuildingPlans(headroom));
   return async () => {
     stopped = true;
     await Promise.all(running);

@@ -1,5 +1,10 @@
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
-import { type FeatureState, incomeForAffordability, readFeatures } from "../engine/features.ts";
+import {
+  type FeatureState,
+  incomeForAffordability,
+  monthlyObligations,
+  readFeatures,
+} from "../engine/features.ts";
 import type { LineAction } from "../engine/policy.ts";
 import { MS_PER_DAY } from "../engine/time.ts";
 import type { CreditLineTable } from "../store/schema.ts";
@@ -35,12 +40,6 @@ export function rememberLimit(row: CreditLineTable, previous: number, at: number
   );
   recent.push({ at, limit: previous });
   row.recent_limits = JSON.stringify(recent.slice(-MAX_RECENT_LIMITS));
-}
-
-export function monthlyObligations(state: FeatureState): number {
-  let external = 0;
-  for (const lender of Object.values(state.lenders)) external += lender.monthlyPayment;
-  return external + state.lastDueAmount;
 }
 
 export function decisionInput(

@@ -67,7 +67,26 @@ export async function deliverDueNotices(deps: DeliveryDeps): Promise<{ delivered
   let failed = 0;
   for (const notice of due) {
     try {
-      for (const channel of deps.channels) await channel.deliver(notice);
+      // A channel that already took this notice (before a failure elsewhere, or before a crash)
+      // is not sent it again: each notice reaches each channel once.
+      const done = new Set(
+        (
+          await deps.store.db
+            .selectFrom("notice_deliveries")
+            .select("channel")
+            .where("notice_id", "=", notice.id)
+            .execute()
+        ).map((r) => r.channel),
+      );
+      for (const channel of deps.channels) {
+        if (done.has(channel.name)) continue;
+        await channel.deliver(notice);
+        await deps.store.db
+          .insertInto("notice_deliveries")
+          .values({ notice_id: notice.id, channel: channel.name, delivered_at: deps.clock() })
+          .onConflict((oc) => oc.columns(["notice_id", "channel"]).doNothing())
+          .execute();
+      }
       await deps.store.db
         .updateTable("outbox")
         .set({

@@ -4,6 +4,7 @@ import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
 import type {
   Database,
+  DecisionRecourseTable,
   DecisionTable,
   DrawdownTable,
   LineChangeTable,
@@ -12,6 +13,7 @@ import type {
 import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import { applyToLine, type LineRecord } from "./lineBook.ts";
+import { recourseBodyHash, recourseNotice, recourseRow } from "./recourseRecords.ts";
 
 export type DecisionStatus = "applied" | "scheduled" | "pending_review" | "no_change" | "cancelled";
 
@@ -85,6 +87,8 @@ export class WriteSet {
   readonly lineChanges: LineChangeTable[] = [];
   readonly outbox: OutboxTable[] = [];
   readonly drawdowns: DrawdownTable[] = [];
+  /** Recourse promised with each adverse decision, keyed by decision id. */
+  readonly recourse = new Map<string, DecisionRecourseTable>();
   private readonly sealed: Sealed[] = [];
 
   constructor(
@@ -127,6 +131,11 @@ export class WriteSet {
     };
     this.decisions.push(row);
     this.sealed.push({ kind: "decision", refId: id, bodyHash: decisionBodyHash(row) });
+    if (decision.adverse) {
+      const recourse = recourseRow(id, input, decision, line.state, this.engine, this.recordedAt);
+      this.recourse.set(id, recourse);
+      this.seal("recourse", recourse.id, recourseBodyHash(recourse));
+    }
     if (status === "applied") this.applyDecision(line, row);
     if (status === "scheduled" || status === "pending_review") {
       line.row.pending_decision_id = id;
@@ -160,6 +169,7 @@ export class WriteSet {
   }
 
   notify(line: LineRecord, decision: DecisionTable, kind: string, detail: Decision | null): void {
+    const recourse = this.recourse.get(decision.id);
     const payload = {
       kind,
       accountId: decision.account_id,
@@ -172,6 +182,7 @@ export class WriteSet {
       effectiveAt: new Date(decision.effective_at).toISOString(),
       reasons: detail?.reasons ?? [],
       recall: detail?.recall ?? false,
+      recourse: recourse === undefined ? null : recourseNotice(recourse),
     };
     this.outbox.push({
       id: deterministicId("ntc", `${kind}:${decision.id}`),
@@ -188,6 +199,11 @@ export class WriteSet {
     });
   }
 
+  /** Seals a record written beside this set (appeal outcomes, plans) into the same ledger append. */
+  seal(kind: string, refId: string, hash: string): void {
+    this.sealed.push({ kind, refId, bodyHash: hash });
+  }
+
   /** A drawdown with the rate and schedule it was priced at, sealed so neither can change later. */
   recordDrawdown(row: DrawdownTable): void {
     this.drawdowns.push(row);
@@ -199,7 +215,8 @@ export class WriteSet {
       this.decisions.length === 0 &&
       this.lineChanges.length === 0 &&
       this.outbox.length === 0 &&
-      this.drawdowns.length === 0
+      this.drawdowns.length === 0 &&
+      this.sealed.length === 0
     );
   }
 
@@ -227,6 +244,13 @@ export class WriteSet {
       await trx
         .insertInto("drawdowns")
         .values(this.drawdowns.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+    }
+    const recourse = [...this.recourse.values()];
+    for (let i = 0; i < recourse.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto("decision_recourse")
+        .values(recourse.slice(i, i + ROWS_PER_STATEMENT))
         .execute();
     }
     await appendToLedger(trx, store, this.sealed, this.recordedAt);

@@ -6,6 +6,7 @@ import {
   Migrator,
   sql,
 } from "kysely";
+import { borrowerSide } from "./borrowerMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
 
@@ -294,6 +295,7 @@ class CodeMigrations implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return {
       "0001_foundation": foundation(this.dialect),
+      "0005_borrower": borrowerSide(),
       "0010_pricing": pricing(),
       "0011_model_registry": modelRegistry(),
       "0012_hardship": hardship(),

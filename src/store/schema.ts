@@ -217,12 +217,85 @@ export interface Database {
   outbox: OutboxTable;
   job_cursors: JobCursorTable;
   drawdowns: DrawdownTable;
+  decision_recourse: DecisionRecourseTable;
+  appeals: AppealTable;
+  appeal_evidence: AppealEvidenceTable;
+  rebuilding_plans: RebuildingPlanTable;
+  notice_deliveries: NoticeDeliveryTable;
   model_versions: ModelVersionTable;
   model_transitions: ModelTransitionTable;
   hardship_programs: HardshipProgramTable;
   hardship_offers: HardshipOfferTable;
   drawdown_reschedules: DrawdownRescheduleTable;
   simulation_reports: SimulationReportTable;
+}
+
+export interface DecisionRecourseTable {
+  id: string;
+  decision_id: string;
+  account_id: string;
+  /** keep | reopen */
+  goal: string;
+  available: number;
+  /** The Recourse JSON: plan, steps, date, promised outcome, zh-CN and en text. */
+  recourse: string;
+  /** The feature state the decision read (JSON). */
+  state: string;
+  by_at: number;
+  created_at: number;
+}
+
+export interface AppealTable {
+  id: string;
+  idempotency_key: string;
+  account_id: string;
+  decision_id: string;
+  /** appeal | opt_out */
+  kind: string;
+  statement: string;
+  /** open | upheld | reversed | adjusted */
+  status: string;
+  /** 1 when the appeal held a noticed action that had not yet taken effect. */
+  paused_action: number;
+  filed_at: number;
+  deadline_at: number;
+  reviewer: string | null;
+  outcome_reason: string | null;
+  outcome_limit: number | null;
+  decided_at: number | null;
+}
+
+export interface AppealEvidenceTable {
+  id: string;
+  appeal_id: string;
+  /** income_proof | bank_statement | other */
+  kind: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  content: string;
+  uploaded_at: number;
+}
+
+export interface RebuildingPlanTable {
+  id: string;
+  account_id: string;
+  decision_id: string;
+  /** active | reopened | ended */
+  status: string;
+  plan: string;
+  checkpoints: string;
+  target_limit: number;
+  created_at: number;
+  completed_at: number | null;
+  outcome: string | null;
+}
+
+export interface NoticeDeliveryTable {
+  notice_id: string;
+  channel: string;
+  delivered_at: number;
 }
 
 export type { Generated };

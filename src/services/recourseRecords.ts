@@ -1,0 +1,46 @@
+import type { Decision, DecisionInput } from "../engine/decide.ts";
+import type { FeatureState } from "../engine/features.ts";
+import { bodyHash } from "../engine/ledger.ts";
+import { computeRecourse, type Recourse, type RecourseContext } from "../engine/recourse.ts";
+import type { DecisionRecourseTable } from "../store/schema.ts";
+import { deterministicId } from "./ids.ts";
+
+/** The recourse promised with an adverse decision, as stored and sealed beside the decision. */
+export function recourseRow(
+  decisionId: string,
+  input: DecisionInput,
+  decision: Decision,
+  state: FeatureState,
+  ctx: RecourseContext,
+  recordedAt: number,
+): DecisionRecourseTable {
+  const recourse = computeRecourse(input, decision, state, ctx);
+  return {
+    id: deterministicId("rcs", decisionId),
+    decision_id: decisionId,
+    account_id: decision.accountId,
+    goal: recourse.goal,
+    available: recourse.available ? 1 : 0,
+    recourse: JSON.stringify(recourse),
+    state: JSON.stringify(state),
+    by_at: recourse.by,
+    created_at: recordedAt,
+  };
+}
+
+export function recourseBodyHash(r: DecisionRecourseTable): string {
+  return bodyHash([r.id, r.decision_id, r.account_id, r.goal, r.available, r.recourse, r.state, r.by_at]);
+}
+
+/** What a notice tells the borrower about the way back. */
+export function recourseNotice(r: DecisionRecourseTable) {
+  const recourse = JSON.parse(r.recourse) as Recourse;
+  return {
+    available: recourse.available,
+    by: new Date(recourse.by).toISOString(),
+    limit: recourse.outcome?.limit ?? null,
+    steps: recourse.steps,
+    en: recourse.en,
+    zh: recourse.zh,
+  };
+}

@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CreditEvent } from "../../src/engine/events.ts";
+import type { Recourse } from "../../src/engine/recourse.ts";
+import { verifyLedger } from "../../src/services/audit.ts";
+import type { Headroom } from "../../src/services/headroom.ts";
+import { ingestEvents } from "../../src/services/ingest.ts";
+import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
+import { drawdown, due, inquiry, iso, opened } from "../support/events.ts";
+import { manualClock, sqliteTarget } from "../support/stores.ts";
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 5);
+
+/** Does what each step of a recourse asks, as events on the day it is read. */
+function follow(accountId: string, recourse: Recourse, at: number): CreditEvent[] {
+  return recourse.steps.flatMap((step, i): CreditEvent[] => {
+    const base = { accountId, occurredAt: iso(at), id: `follow-${i}` };
+    switch (step.kind) {
+      case "repay_overdue":
+      case "reduce_balance":
+        return [{ ...base, type: "repayment_made", data: { amount: step.amount } }];
+      case "prove_income":
+        return [
+          {
+            ...base,
+            type: "income_verified",
+            data: { monthlyIncome: step.monthlyIncomeAtLeast, source: "payslip" },
+          },
+        ];
+      case "close_loans":
+        return step.lenders.map((lender, j) => ({
+          ...base,
+          id: `follow-${i}-${j}`,
+          type: "external_loan_closed" as const,
+          data: { lender },
+        }));
+      default:
+        return [];
+    }
+  });
+}
+
+describe("rebuilding plans", () => {
+  const clock = manualClock(T0);
+  let headroom: Headroom & { dispose(): Promise<void> };
+  beforeEach(async () => {
+    headroom = await sqliteTarget.open(clock.now);
+  });
+  afterEach(async () => {
+    await headroom.dispose();
+  });
+
+  it("reopens a line closed for 90 days past due once its plan is met, with a fresh ability-to-pay check", async () => {
+    clock.set(T0 + 120 * DAY);
+    await ingestEvents(headroom, [
+      opened("c1", T0, { declaredMonthlyIncome: 1_500_000, initialLimit: 2_000_000 }),
+      drawdown("c1", "d1", T0 + DAY, 300_000),
+      due("c1", "u0", T0 + 10 * DAY, T0 + 20 * DAY, 30_000),
+      inquiry("c1", "q1", T0 + 115 * DAY),
+    ]);
+    const line = () =>
+      headroom.store.db
+        .selectFrom("credit_lines")
+        .selectAll()
+        .where("account_id", "=", "c1")
+        .executeTakeFirstOrThrow();
+    expect(await line()).toMatchObject({ status: "CLOSED", limit_amount: 0 });
+    const row = await headroom.store.db
+      .selectFrom("decision_recourse")
+      .innerJoin("decisions", "decisions.id", "decision_recourse.decision_id")
+      .select(["decision_recourse.recourse", "decisions.rule_id"])
+      .where("decisions.action", "=", "close")
+      .executeTakeFirstOrThrow();
+    expect(row.rule_id).toBe("severe-delinquency-close");
+    const recourse = JSON.parse(row.recourse) as Recourse;
+    expect(recourse).toMatchObject({ goal: "reopen", available: true });
+    expect(recourse.steps.map((s) => s.kind)).toContain("repay_overdue");
+
+    expect(await runRebuildingPlans(headroom)).toMatchObject({ opened: 1, reopened: 0 });
+    await ingestEvents(headroom, follow("c1", recourse, clock.now()));
+    expect((await line()).status).toBe("CLOSED"); // no rule reopens a closed line by itself
+    clock.set(Math.max(clock.now(), recourse.by));
+    const pass = await runRebuildingPlans(headroom);
+    console.log(recourse.en, JSON.stringify(await listPlans(headroom, "c1")));
+    expect(pass).toMatchObject({ reopened: 1 });
+    expect(await line()).toMatchObject({ status: "ACTIVE", limit_amount: recourse.outcome?.limit });
+    const [plan] = await listPlans(headroom, "c1");
+    expect(plan).toMatchObject({ status: "reopened" });
+    expect(plan?.checkpoints.every((c) => c.met)).toBe(true);
+    const reopen = await headroom.store.db
+      .selectFrom("decisions")
+      .selectAll()
+      .where("account_id", "=", "c1")
+      .where("action", "=", "reopen")
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(reopen.output).affordability).toMatchObject({ passed: true });
+    expect((await verifyLedger(headroom.store)).ok).toBe(true);
+  });
+
+  it("keeps a frozen line and its plan as they are while checkpoints are not met", async () => {
+    clock.set(T0 + 40 * DAY);
+    await ingestEvents(headroom, [
+      opened("f1", T0, { declaredMonthlyIncome: 1_000_000 }),
+      drawdown("f1", "d1", T0 + DAY, 300_000),
+      {
+        id: "t1",
+        accountId: "f1",
+        type: "transaction",
+        occurredAt: iso(T0 + 40 * DAY),
+        data: { amount: 1000, category: "gambling" },
+      },
+    ]);
+    await runRebuildingPlans(headroom);
+    const [plan] = await listPlans(headroom, "f1");
+    expect(plan?.status).toBe("active");
+    // Nothing done and the date not reached: every checkpoint still open, the line still frozen.
+    clock.set(T0 + 60 * DAY);
+    expect(await runRebuildingPlans(headroom)).toMatchObject({ reopened: 0 });
+    const [later] = await listPlans(headroom, "f1");
+    expect(later).toMatchObject({ status: "active", completedAt: null });
+    expect(later?.checkpoints.some((c) => !c.met)).toBe(true);
+    const frozen = await headroom.store.db
+      .selectFrom("credit_lines")
+      .select("status")
+      .where("account_id", "=", "f1")
+      .executeTakeFirstOrThrow();
+    expect(frozen.status).toBe("FROZEN");
+  });
+});
