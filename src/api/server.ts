@@ -19,6 +19,7 @@ import { explanationRoutes } from "./routes/explanations.ts";
 import { hardshipRoutes } from "./routes/hardship.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { policyRoutes } from "./routes/policies.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { referenceRoutes } from "./routes/reference.ts";
@@ -53,6 +54,7 @@ export async function buildServer(
   await app.register(accountRoutes(headroom));
   await app.register(appealRoutes(headroom));
   await app.register(auditRoutes(headroom));
+  await app.register(policyRoutes(headroom));
   await app.register(pricingRoutes(headroom));
   await app.register(hardshipRoutes(headroom));
   await app.register(portfolioRoutes(headroom));

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
+import { registerPolicyCommands } from "./policyCommands.ts";
 import { addSimulateCommand } from "./simulateCommand.ts";
 
 function wholeNumber(value: string): number {
@@ -71,6 +72,7 @@ audit
   .description("verify the hash chain and every sealed record; exits 1 naming each broken row")
   .action((opts) => runCli("audit-verify", program.opts(), opts));
 
+registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());
 addSimulateCommand(program, () => program.opts());
 

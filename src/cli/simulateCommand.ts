@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import type { Policy } from "../engine/policy.ts";
 import { activeEngine } from "../services/engineConfig.ts";
 import { openHeadroom } from "../services/headroom.ts";
+import { readPolicyFile } from "../services/policyFiles.ts";
 import { hitsCsv, simulate, storeReport } from "../services/simulation.ts";
 
 const yuan = (fen: number) => (fen / 100).toLocaleString("en-US", { maximumFractionDigits: 0 });
@@ -12,15 +12,16 @@ const yuan = (fen: number) => (fen / 100).toLocaleString("en-US", { maximumFract
 export function addSimulateCommand(program: Command, global: () => { database?: string }): void {
   program
     .command("simulate")
-    .description(
-      "decide the whole book under a candidate policy (JSON) beside the active one; changes nothing",
+    .description("decide the whole book under a candidate policy beside the active one; changes nothing")
+    .requiredOption(
+      "--policy <file>",
+      "candidate policy document (YAML, as `headroom policy check` reads it)",
     )
-    .requiredOption("--policy <file>", "candidate policy document (JSON)")
     .option("--as-of <date>", "decide as of this ISO date (default: now)")
     .option("--csv <file>", "write the who-is-hit list here")
     .option("--by <name>", "who ran it", process.env.USER ?? "analyst")
     .action(async (opts) => {
-      const candidate = JSON.parse(readFileSync(opts.policy, "utf8")) as Policy;
+      const candidate = readPolicyFile(opts.policy).policy;
       const headroom = await openHeadroom({ databaseUrl: global().database });
       try {
         const asOf = opts.asOf === undefined ? headroom.clock() : Date.parse(opts.asOf);

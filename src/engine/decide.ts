@@ -1,17 +1,16 @@
-import type { FeatureName, Features } from "./features.ts";
-import { FEATURES } from "./features.ts";
+import type { Region } from "./events.ts";
+import { FEATURE_NAMES, type FeatureName, type Features } from "./features.ts";
 import type { ModelScore, Scorer } from "./model.ts";
 import { type Fen, floorToYuan } from "./money.ts";
 import {
-  type Condition,
-  compare,
-  type FactName,
-  type LineAction,
-  type Policy,
-  type PolicyRule,
-  type RiskTier,
-  type Urgency,
-} from "./policy.ts";
+  type CompiledPolicy,
+  compiled,
+  FACT_COUNT,
+  FACT_INDEX,
+  incomeLimit,
+  rowMask,
+} from "./policy/compile.ts";
+import type { LineAction, Policy, PolicyRule, RiskTier, Urgency } from "./policy.ts";
 import { MAX_REASONS, type Reason, reasonFor } from "./reasons.ts";
 import { addDays, daysBetween, type EpochMs } from "./time.ts";
 
@@ -35,8 +34,13 @@ export interface DecisionInput {
     pendingAction: LineAction | null;
   };
   features: Features;
-  /** Monthly income and obligations (fen) and whether the income is verified. */
-  affordability: { income: Fen; verified: boolean; obligations: Fen };
+  /** Region of the borrower, for the limit formula's region factor (factor 1 when absent). */
+  region?: Region;
+  /**
+   * Monthly income and obligations (fen) and whether the income is verified. `obligationsKnown`
+   * is false when external obligations could not be read (no bureau data): no increase then.
+   */
+  affordability: { income: Fen; verified: boolean; obligations: Fen; obligationsKnown?: boolean };
   optOutAutomated: boolean;
   trigger: DecisionTrigger;
 }
@@ -65,6 +69,8 @@ export interface DecisionTrace {
 
 export interface Decision {
   accountId: string;
+  /** The policy version that decided: the champion's, a challenger's or a shadow's. */
+  policyVersion: string;
   action: LineAction;
   ruleId: string | null;
   urgency: Urgency | null;
@@ -89,88 +95,64 @@ export interface Decision {
 export interface DecisionContext {
   policy: Policy;
   scorer: Scorer;
-}
-
-/** The facts a rule reads besides the features. Kept apart: copying the features costs more than deciding. */
-interface ContextFacts {
-  score: number;
-  frozen: number;
-  closed: number;
-  targetGap: number;
-}
-
-function factValue(fact: FactName, features: Features, context: ContextFacts): number {
-  switch (fact) {
-    case "score":
-    case "frozen":
-    case "closed":
-    case "targetGap":
-      return context[fact];
-    default:
-      return features[fact];
-  }
-}
-
-function holds(condition: Condition, features: Features, context: ContextFacts): boolean {
-  return compare(factValue(condition.fact, features, context), condition.op, condition.value);
-}
-
-export function tierFor(tiers: readonly RiskTier[], score: number): RiskTier {
-  const tier = tiers.find((t) => score >= t.minScore);
-  if (tier === undefined) throw new Error(`no risk tier covers score ${score}`);
-  return tier;
+  /**
+   * A new model version is phasing in: limit changes in one decision are capped at the policy's
+   * phaseInMaxChange so a new model cannot move many limits a long way at once.
+   */
+  phaseIn?: boolean;
 }
 
 const ADVERSE: ReadonlySet<LineAction> = new Set(["decrease", "freeze", "close"]);
-const CONTEXT_FACTS: ReadonlySet<FactName> = new Set(["score", "frozen", "closed", "targetGap"]);
+const SCORE = FACT_INDEX.score;
+const FROZEN = FACT_INDEX.frozen;
+const CLOSED = FACT_INDEX.closed;
+const TARGET_GAP = FACT_INDEX.targetGap;
 
-function isAgainstBorrower(feature: FeatureName, condition: Condition): boolean {
-  const higherHurts = FEATURES[feature].adverse === "higher";
-  return higherHurts
-    ? condition.op === ">=" || condition.op === ">"
-    : condition.op === "<=" || condition.op === "<";
+/** The fact vector of the decision in progress: decide() is synchronous, so one buffer serves all. */
+const facts = new Float64Array(FACT_COUNT);
+
+function hasReason(reasons: readonly Reason[], feature: FeatureName): boolean {
+  for (const r of reasons) if (r.feature === feature) return true;
+  return false;
 }
 
 /**
- * Principal reasons: the features the fired rule held against the borrower first, then the features
- * that lost the most scorecard points when the score or the target drove the decision.
+ * Principal reasons: the features the fired rule held against the borrower first (found at compile
+ * time), then the features that lost the most scorecard points when the score or the target drove
+ * the decision. Picks the top losses by selection (ties in model order): no sort, no closures.
  */
 function principalReasons(
-  rule: PolicyRule,
+  cp: CompiledPolicy,
+  rule: number,
   features: Features,
   scored: ModelScore,
   incomeLimited: boolean,
 ): Reason[] {
   const reasons: Reason[] = [];
-  let scoreDriven = false;
-  for (const condition of rule.when) {
-    if (CONTEXT_FACTS.has(condition.fact)) {
-      scoreDriven ||= condition.fact === "score" || condition.fact === "targetGap";
-      continue;
-    }
-    const feature = condition.fact as FeatureName;
-    if (isAgainstBorrower(feature, condition)) addReason(reasons, feature, features, null);
+  for (const feature of cp.ruleReasonFeatures[rule] as FeatureName[]) {
+    if (reasons.length >= MAX_REASONS) return reasons;
+    reasons.push(reasonFor(feature, features[feature], null));
   }
-  if (scoreDriven) {
-    if (incomeLimited) addReason(reasons, "monthlyIncome", features, null);
-    const losses = scored.contributions
-      .filter((c) => c.maxPoints - c.points > 0)
-      .sort((a, b) => b.maxPoints - b.points - (a.maxPoints - a.points));
-    for (const c of losses) addReason(reasons, c.feature, features, c.maxPoints - c.points);
+  if (cp.ruleScoreDriven[rule] !== 1) return reasons;
+  if (incomeLimited && reasons.length < MAX_REASONS && !hasReason(reasons, "monthlyIncome"))
+    reasons.push(reasonFor("monthlyIncome", features.monthlyIncome, null));
+  const contributions = scored.contributions;
+  while (reasons.length < MAX_REASONS) {
+    let best = -1;
+    let bestLoss = 0;
+    for (let i = 0; i < contributions.length; i++) {
+      const c = contributions[i] as ModelScore["contributions"][number];
+      const loss = c.maxPoints - c.points;
+      if (loss > bestLoss && !hasReason(reasons, c.feature)) {
+        best = i;
+        bestLoss = loss;
+      }
+    }
+    if (best < 0) break;
+    const c = contributions[best] as ModelScore["contributions"][number];
+    reasons.push(reasonFor(c.feature, features[c.feature], bestLoss));
   }
   return reasons;
-}
-
-/** Adds a reason unless that feature already has one or the list is full. */
-function addReason(
-  reasons: Reason[],
-  feature: FeatureName,
-  features: Features,
-  pointsLost: number | null,
-): void {
-  if (reasons.length >= MAX_REASONS) return;
-  for (const r of reasons) if (r.feature === feature) return;
-  reasons.push(reasonFor(feature, features[feature], pointsLost));
 }
 
 function affordabilityFor(input: DecisionInput, policy: Policy, proposed: Fen): AffordabilityCheck {
@@ -188,41 +170,65 @@ function affordabilityFor(input: DecisionInput, policy: Policy, proposed: Fen): 
     newMinimumPayment,
     debtToIncomeAfter,
     limitAffordable,
-    passed: income > 0 && debtToIncomeAfter <= g.maxDebtToIncomeAfterIncrease,
+    passed:
+      income > 0 &&
+      input.affordability.obligationsKnown !== false &&
+      debtToIncomeAfter <= g.maxDebtToIncomeAfterIncrease,
   };
+}
+
+/** Fills the fact vector from the features and the line; returns nothing, allocates nothing. */
+function loadFacts(features: Features, score: number, status: LineStatus): void {
+  for (let i = 0; i < FEATURE_NAMES.length; i++) facts[i] = features[FEATURE_NAMES[i] as FeatureName];
+  facts[SCORE] = score;
+  facts[FROZEN] = status === "FROZEN" ? 1 : 0;
+  facts[CLOSED] = status === "CLOSED" ? 1 : 0;
+}
+
+/** The risk tier of an account outside a decision (pricing, portfolio views), from the same compiled table. */
+export function tierFor(
+  policy: Policy,
+  features: Features,
+  score: number,
+  status: LineStatus = "ACTIVE",
+): RiskTier {
+  const cp = compiled(policy);
+  loadFacts(features, score, status);
+  const tier = cp.tiers[cp.tierIndex(facts)];
+  if (tier === undefined) throw new Error(`policy ${policy.version}: no risk tier covers score ${score}`);
+  return tier;
 }
 
 /**
  * The pure decision: (inputs, policy, model, now) -> decision. No I/O, no clock; the same input
- * replays to the same decision.
+ * replays to the same decision. The policy runs in its compiled form (policy/compile.ts).
  */
 export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs): Decision {
   const { policy } = ctx;
+  const cp: CompiledPolicy = compiled(policy);
   const g = policy.guardrails;
   const line = input.line;
   const scored = ctx.scorer(input.features);
-  const tier = tierFor(policy.tiers, scored.score);
-  const incomeLimit = floorToYuan(input.affordability.income * tier.incomeMultiple);
-  const target = Math.min(tier.maxLimit, incomeLimit, g.lineCap);
+  loadFacts(input.features, scored.score, line.status);
+  const tierAt = cp.tierIndex(facts);
+  const tier = cp.tiers[tierAt];
+  if (tier === undefined)
+    throw new Error(`policy ${policy.version}: no risk tier covers score ${scored.score}`);
+  const incomeCap = incomeLimit(input.affordability.income, cp.targetFactor(tierAt, input.region));
+  const target = Math.min(tier.maxLimit, incomeCap, cp.lineCap);
   const rawGap = line.limit > 0 ? (target - line.limit) / line.limit : target > 0 ? 1 : 0;
   const targetGap = Math.abs(rawGap) <= g.hysteresis ? 0 : rawGap;
-  const context: ContextFacts = {
-    score: scored.score,
-    frozen: line.status === "FROZEN" ? 1 : 0,
-    closed: line.status === "CLOSED" ? 1 : 0,
-    targetGap,
-  };
+  facts[TARGET_GAP] = targetGap;
 
-  const ruleMasks: number[] = [];
-  let matched: PolicyRule | null = null;
-  for (const rule of policy.rules) {
-    let mask = 0;
-    const when = rule.when;
-    for (let i = 0; i < when.length; i++)
-      if (holds(when[i] as Condition, input.features, context)) mask |= 1 << i;
-    ruleMasks.push(mask);
-    if (matched === null && mask === (1 << when.length) - 1) matched = rule;
+  const rules = policy.rules;
+  const ruleMasks: number[] = new Array(rules.length);
+  let matchedAt = -1;
+  for (let r = 0; r < rules.length; r++) {
+    const mask = rowMask(cp.rules, r, facts);
+    ruleMasks[r] = mask;
+    if (matchedAt < 0 && mask === cp.fullMask[r]) matchedAt = r;
   }
+  const matched: PolicyRule | null = matchedAt < 0 ? null : (rules[matchedAt] as PolicyRule);
 
   const guardrails: string[] = [];
   let action: LineAction = matched?.action ?? "none";
@@ -262,12 +268,28 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
         guardrails.push(`max-cut: held at ${floor} (${g.maxCutPer30d * 100}% of the 30-day high)`);
         toLimit = floor;
       }
+      if (ctx.phaseIn === true && matched.urgency !== "urgent") {
+        const phaseFloor = floorToYuan(Math.ceil(line.limit * (1 - g.phaseInMaxChange)));
+        if (toLimit < phaseFloor) {
+          guardrails.push(`phase-in: cut held at ${phaseFloor} while the new model phases in`);
+          toLimit = phaseFloor;
+        }
+      }
       if (toLimit >= line.limit) action = "none";
     } else if (action === "increase") {
       const stepCap = floorToYuan(line.limit * (1 + g.maxIncreaseRatio));
-      toLimit = Math.min(proposed, line.limit > 0 ? stepCap : proposed, g.lineCap);
+      toLimit = Math.min(proposed, line.limit > 0 ? stepCap : proposed, cp.lineCap);
+      if (ctx.phaseIn === true) {
+        const phaseCap = floorToYuan(line.limit * (1 + g.phaseInMaxChange));
+        if (toLimit > phaseCap) {
+          guardrails.push(`phase-in: increase held at ${phaseCap} while the new model phases in`);
+          toLimit = phaseCap;
+        }
+      }
       affordability = affordabilityFor(input, policy, toLimit);
-      if (!affordability.passed) {
+      if (input.affordability.income <= 0 || input.affordability.obligationsKnown === false) {
+        guardrails.push("ability-to-pay-data: no increase without income and obligations data");
+      } else if (!affordability.passed) {
         toLimit = Math.min(toLimit, affordability.limitAffordable);
         guardrails.push(`ability-to-pay: affordable limit ${affordability.limitAffordable}`);
         affordability = affordabilityFor(input, policy, toLimit);
@@ -293,26 +315,31 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
       toLimit = 0;
     }
   }
-  if (toLimit > g.lineCap) {
-    guardrails.push(`line-cap: ${g.lineCap}`);
-    toLimit = g.lineCap;
+  if (toLimit > cp.lineCap) {
+    guardrails.push(`line-cap: ${cp.lineCap}`);
+    toLimit = cp.lineCap;
   }
   if (action === "none") {
     toLimit = line.limit;
     toStatus = line.status;
   }
 
+  let reasons: Reason[] = [];
+  if (ADVERSE.has(action) && matched !== null) {
+    reasons = principalReasons(cp, matchedAt, input.features, scored, incomeCap < tier.maxLimit);
+    if (reasons.length === 0) {
+      // A score-driven rule where no feature lost points: no adverse action without a reason.
+      guardrails.push(`no-reason: ${action} held, no principal reason to give`);
+      action = "none";
+      toLimit = line.limit;
+      toStatus = line.status;
+    }
+  }
   const adverse = ADVERSE.has(action);
   const urgency = action === "none" || matched === null ? null : matched.urgency;
-  const reasons =
-    adverse && matched !== null
-      ? principalReasons(matched, input.features, scored, incomeLimit < tier.maxLimit)
-      : [];
-  if (adverse && reasons.length === 0) {
-    throw new Error(`policy ${policy.version} rule ${matched?.id}: adverse action without a reason`);
-  }
   return {
     accountId: input.accountId,
+    policyVersion: policy.version,
     action,
     ruleId: action === "none" ? null : (matched?.id ?? null),
     urgency,
@@ -323,7 +350,7 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
     fromStatus: line.status,
     toStatus,
     decidedAt: now,
-    effectiveAt: urgency === "notice" ? addDays(now, g.noticeDays) : now,
+    effectiveAt: urgency === "notice" ? addDays(now, matched?.noticeDays ?? g.noticeDays) : now,
     requiresReview: adverse && input.optOutAutomated,
     score: scored.score,
     pd: scored.pd,
@@ -334,7 +361,7 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
       tier: tier.id,
       target,
       tierCap: tier.maxLimit,
-      incomeLimit,
+      incomeLimit: incomeCap,
       targetGap,
       ruleMasks,
       matchedRule: matched?.id ?? null,

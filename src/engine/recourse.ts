@@ -435,11 +435,16 @@ function targetPatches(search: Search, node: Node, need: Fen): Partial<RecourseP
   };
   if (policy.guardrails.lineCap < need) return [];
   const patches: Partial<RecoursePlan>[] = [];
-  const current = policy.tiers.find((t) => score >= t.minScore);
+  const current = policy.tiers.rows.find((t) => t.id === node.decision.tier);
   if (current !== undefined && current.maxLimit >= need && income < incomeFor(current.incomeMultiple))
     patches.push({ incomeAtLeast: incomeFor(current.incomeMultiple) });
-  const higher = policy.tiers.filter((t) => t.minScore > score && t.maxLimit >= need).at(-1);
-  if (higher !== undefined) patches.push(...scorePatches(search, node, higher.minScore));
+  // A higher tier is reachable by score alone when its row asks for nothing but a score band.
+  const higher = policy.tiers.rows
+    .filter((t) => t.when.every((c) => c.fact === "score") && t.maxLimit >= need)
+    .map((t) => ({ tier: t, floor: scoreFloor(t.when) }))
+    .filter((t) => t.floor > score)
+    .sort((a, b) => a.floor - b.floor)[0];
+  if (higher !== undefined) patches.push(...scorePatches(search, node, higher.floor));
   return patches;
 }
 
@@ -741,4 +746,14 @@ export function computeRecourse(
     outcome,
     ...phraseRecourse(goal, steps, by, outcome.limit, decision),
   };
+}
+
+/** The lowest score a row of score conditions admits. */
+function scoreFloor(when: readonly Condition[]): number {
+  let floor = Number.NEGATIVE_INFINITY;
+  for (const c of when) {
+    if (c.op === ">=") floor = Math.max(floor, c.value);
+    else if (c.op === ">") floor = Math.max(floor, c.value + 1);
+  }
+  return floor;
 }

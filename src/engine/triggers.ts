@@ -6,7 +6,7 @@ import type { Policy } from "./policy.ts";
 /**
  * Whether an event re-decides its account. The policy names the event types; within those, events
  * that cannot change the outcome do not: an on-time repayment of a line in good standing, or a
- * transaction in an allowed category. Periodic review still looks at every line.
+ * transaction in an allowed category, or an ordinary login. Periodic review still looks at every line.
  */
 export function shouldRedecide(
   policy: Policy,
@@ -21,6 +21,8 @@ export function shouldRedecide(
       return frozen || before.openDues.some((d) => d.dueAt < at);
     case "transaction":
       return isProhibitedPurpose(event.data.category);
+    case "login":
+      return event.data.anomalous;
     default:
       return true;
   }

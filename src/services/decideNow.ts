@@ -1,4 +1,5 @@
 import { decide } from "../engine/decide.ts";
+import { contextFor } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
@@ -30,7 +31,12 @@ export async function decideAccountNow(
       const now = deps.clock();
       const input = decisionInput(line, { kind: "analyst", actor }, now);
       const writes = new WriteSet(deps.engine, now);
-      const row = writes.record(line, input, decide(input, deps.engine, now), key);
+      const row = writes.record(
+        line,
+        input,
+        decide(input, contextFor(deps.engine, input.accountId), now),
+        key,
+      );
       await saveLines(trx, lines.values(), now);
       await writes.flush(trx, deps.store);
       return { decisionId: row.id, created: true };

@@ -1,8 +1,8 @@
 import { openStore } from "../store/connect.ts";
-import { activeEngine } from "./engineConfig.ts";
 import { EventIntake } from "./eventIntake.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { Mutex } from "./mutex.ts";
+import { loadActiveEngine } from "./policyVersions.ts";
 
 export interface Headroom extends IngestDeps {
   /** Where concurrent batches enter, so they can commit together. */
@@ -10,14 +10,14 @@ export interface Headroom extends IngestDeps {
   close(): Promise<void>;
 }
 
-/** Opens the store (migrating it), compiles the active engine and shares one write lock. */
+/** Opens the store (migrating it), compiles the policy deployment in force and shares one write lock. */
 export async function openHeadroom(
   options: { databaseUrl?: string; clock?: () => number } = {},
 ): Promise<Headroom> {
   const store = await openStore(options.databaseUrl ?? process.env.HEADROOM_DATABASE_URL);
   const deps: IngestDeps = {
     store,
-    engine: activeEngine(),
+    engine: await loadActiveEngine(store),
     clock: options.clock ?? Date.now,
     writeLock: new Mutex(),
   };

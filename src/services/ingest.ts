@@ -3,7 +3,7 @@ import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
-import type { ActiveEngine } from "./engineConfig.ts";
+import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
 import type { Mutex } from "./mutex.ts";
@@ -153,7 +153,7 @@ export async function ingestBatches(
         if (!redecide) continue;
         const now = Math.min(at, recordedAt);
         const input = decisionInput(line, { kind: "event", eventId: event.id, eventType: event.type }, now);
-        const decision = decide(input, engine, now);
+        const decision = decide(input, contextFor(engine, input.accountId), now);
         outcome.decisionId = writes.record(line, input, decision, `event:${event.accountId}:${event.id}`).id;
       }
 

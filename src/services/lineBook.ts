@@ -1,4 +1,5 @@
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
+import type { Region } from "../engine/events.ts";
 import {
   type FeatureState,
   incomeForAffordability,
@@ -60,6 +61,7 @@ export function decisionInput(
       pendingAction: row.pending_action as LineAction | null,
     },
     features: readFeatures(line.state, { limit: row.limit_amount, balance: row.balance }, now),
+    region: row.region as Region,
     affordability: {
       income: income.income,
       verified: income.verified,

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { tierFor } from "../engine/decide.ts";
+import { type LineStatus, tierFor } from "../engine/decide.ts";
 import { type FeatureState, readFeatures } from "../engine/features.ts";
 import { MS_PER_DAY } from "../engine/time.ts";
 import type { Store } from "../store/connect.ts";
@@ -70,7 +70,9 @@ export async function portfolioExposure(
   const byRegion = new Map<string, ExposureSlice>();
   const bySegment = new Map<string, ExposureSlice>();
   const byStatus = new Map<string, ExposureSlice>();
-  const byTier = new Map<string, ExposureSlice>(engine.policy.tiers.map((t) => [t.id, emptySlice(t.id)]));
+  const byTier = new Map<string, ExposureSlice>(
+    engine.policy.tiers.rows.map((t) => [t.id, emptySlice(t.id)]),
+  );
   const scores = new Map<number, number>();
   let after = "";
   for (;;) {
@@ -95,7 +97,13 @@ export async function portfolioExposure(
       if (row.status === "CLOSED") continue;
       const features = readFeatures(JSON.parse(row.features) as FeatureState, { limit, balance }, now);
       const { score } = engine.scorer(features);
-      addTo(byTier, tierFor(engine.policy.tiers, score).id, limit, balance, active);
+      addTo(
+        byTier,
+        tierFor(engine.policy, features, score, row.status as LineStatus).id,
+        limit,
+        balance,
+        active,
+      );
       const bucket = Math.floor(score / SCORE_BUCKET) * SCORE_BUCKET;
       scores.set(bucket, (scores.get(bucket) ?? 0) + 1);
     }

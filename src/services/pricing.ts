@@ -1,4 +1,4 @@
-import { tierFor } from "../engine/decide.ts";
+import { type LineStatus, tierFor } from "../engine/decide.ts";
 import { readFeatures } from "../engine/features.ts";
 import type { Fen } from "../engine/money.ts";
 import { type PricedRate, priceRate } from "../engine/pricing/rate.ts";
@@ -35,7 +35,7 @@ export function quoteDrawdown(
 ): DrawdownQuote {
   const features = readFeatures(line.state, { limit: line.row.limit_amount, balance: line.row.balance }, at);
   const scored = engine.scorer(features);
-  const tier = tierFor(engine.policy.tiers, scored.score).id;
+  const tier = tierFor(engine.policy, features, scored.score, line.row.status as LineStatus).id;
   const rate = priceRate(engine.pricing, tier, { ...features, score: scored.score });
   const schedule = buildSchedule({
     principal: terms.amount,

@@ -1,5 +1,5 @@
 import { decide } from "../engine/decide.ts";
-import type { ActiveEngine } from "./engineConfig.ts";
+import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
@@ -90,7 +90,7 @@ function reviewChunk(
   const writes = new WriteSet(engine, now);
   for (const line of lines) {
     const input = decisionInput(line, { kind: "review", runId }, now);
-    const decision = decide(input, engine, now);
+    const decision = decide(input, contextFor(engine, input.accountId), now);
     if (decision.action === "none") continue;
     writes.record(line, input, decision, `review:${runId}:${line.row.account_id}`);
   }

@@ -124,7 +124,7 @@ export class WriteSet {
       decided_at: decision.decidedAt,
       effective_at: decision.effectiveAt,
       recorded_at: this.recordedAt,
-      policy_version: this.engine.policy.version,
+      policy_version: decision.policyVersion,
       model_version: this.engine.model.version,
       input: JSON.stringify(input),
       output: JSON.stringify(decision),

@@ -289,12 +289,61 @@ function simulations(): Migration {
   };
 }
 
+/** Policy versions with their YAML, deployments (champion / challenger / shadows) and shadow decisions. */
+
+/** Policy versions with their YAML, deployments (champion / challenger / shadows) and shadow decisions. */
+function policyVersions(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("policy_versions")
+        .addColumn("version", "text", (c) => c.primaryKey())
+        .addColumn("yaml", "text", (c) => c.notNull())
+        .addColumn("author", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("approved_by", "text")
+        .addColumn("approved_at", "bigint")
+        .execute();
+      await db.schema
+        .createTable("policy_deployments")
+        .addColumn("seq", "bigint", (c) => c.primaryKey())
+        .addColumn("champion", "text", (c) => c.notNull())
+        .addColumn("challenger", "text")
+        .addColumn("challenger_share", "double precision", (c) => c.notNull())
+        .addColumn("shadows", "text", (c) => c.notNull())
+        .addColumn("activated_by", "text", (c) => c.notNull())
+        .addColumn("activated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("shadow_decisions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("account_id", "text", (c) => c.notNull())
+        .addColumn("policy_version", "text", (c) => c.notNull())
+        .addColumn("run_id", "text", (c) => c.notNull())
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("rule_id", "text")
+        .addColumn("from_limit", "bigint", (c) => c.notNull())
+        .addColumn("to_limit", "bigint", (c) => c.notNull())
+        .addColumn("decided_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("shadow_decisions_version")
+        .on("shadow_decisions")
+        .columns(["policy_version", "run_id"])
+        .execute();
+    },
+  };
+}
+
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
     return {
       "0001_foundation": foundation(this.dialect),
+      "0003_policy_versions": policyVersions(),
       "0005_borrower": borrowerSide(),
       "0010_pricing": pricing(),
       "0011_model_registry": modelRegistry(),

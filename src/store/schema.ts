@@ -206,6 +206,46 @@ export interface JobCursorTable {
   updated_at: number;
 }
 
+/** A policy document as imported: its YAML is the source of truth; status moves draft -> approved. */
+export interface PolicyVersionTable {
+  version: string;
+  yaml: string;
+  author: string;
+  created_at: number;
+  status: string;
+  approved_by: string | null;
+  approved_at: number | null;
+}
+
+/**
+ * Which policy versions decide: the latest row is in force. Rollback appends the previous row
+ * again, so the history of what decided when is never rewritten.
+ */
+export interface PolicyDeploymentTable {
+  seq: number;
+  champion: string;
+  challenger: string | null;
+  /** Share of accounts (by a hash of the account id) the challenger decides, 0..1. */
+  challenger_share: number;
+  /** JSON array of shadow versions: decided and recorded, never acted on. */
+  shadows: string;
+  activated_by: string;
+  activated_at: number;
+}
+
+/** A decision a shadow policy version would have made: recorded for comparison, never applied. */
+export interface ShadowDecisionTable {
+  id: string;
+  account_id: string;
+  policy_version: string;
+  run_id: string;
+  action: string;
+  rule_id: string | null;
+  from_limit: number;
+  to_limit: number;
+  decided_at: number;
+}
+
 export interface Database {
   borrowers: BorrowerTable;
   credit_lines: CreditLineTable;
@@ -216,6 +256,9 @@ export interface Database {
   ledger_head: LedgerHeadTable;
   outbox: OutboxTable;
   job_cursors: JobCursorTable;
+  policy_versions: PolicyVersionTable;
+  policy_deployments: PolicyDeploymentTable;
+  shadow_decisions: ShadowDecisionTable;
   drawdowns: DrawdownTable;
   decision_recourse: DecisionRecourseTable;
   appeals: AppealTable;

@@ -56,7 +56,7 @@ for (const { target, skip } of targets) {
       const east = (body.byRegion as Slice[]).find((s) => s.key === "east");
       expect(east?.accounts).toBe(book.filter((l) => l.region === "east").length);
       expect((body.byTier as Slice[]).map((s) => s.key)).toEqual(
-        headroom.engine.policy.tiers.map((t) => t.id),
+        headroom.engine.policy.tiers.rows.map((t) => t.id),
       );
       expect((body.byTier as Slice[]).reduce((s, x) => s + x.accounts, 0)).toBe(open.length);
       const histogram = body.scoreHistogram as { from: number; to: number; accounts: number }[];

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFeatures } from "../../src/engine/features.ts";
-import { DEFAULT_POLICY, type Policy } from "../../src/engine/policy.ts";
+import type { Policy } from "../../src/engine/policy.ts";
 import { activeEngine } from "../../src/services/engineConfig.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { loadLines } from "../../src/services/lineLoader.ts";
+import { defaultPolicy } from "../../src/services/policyFiles.ts";
 import { hitsCsv, simulate } from "../../src/services/simulation.ts";
 import { due, opened } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
@@ -15,10 +16,11 @@ const AS_OF = T0 + 120 * DAY;
 
 /** The same policy with the delinquency freeze at another number of days past due. */
 function freezeAt(days: number): Policy {
+  const policy = defaultPolicy();
   return {
-    ...DEFAULT_POLICY,
+    ...policy,
     version: `freeze-at-${days}`,
-    rules: DEFAULT_POLICY.rules.map((r) =>
+    rules: policy.rules.map((r) =>
       r.id === "delinquency-freeze"
         ? { ...r, when: r.when.map((c) => (c.fact === "dpd" ? { ...c, value: days } : c)) }
         : r,
