@@ -354,7 +354,13 @@ class CodeMigrations implements MigrationProvider {
 }
 
 export async function migrateToLatest<T>(db: Kysely<T>, dialect: StoreDialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new CodeMigrations(dialect) });
+  // Features land from parallel branches, so a database may have run a later-numbered migration
+  // before an earlier-numbered one arrives; each migration only adds its own tables.
+  const migrator = new Migrator({
+    db,
+    provider: new CodeMigrations(dialect),
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
   if (error !== undefined || failed !== undefined) {
