@@ -374,26 +374,19 @@ export interface ArmReport {
 
 /** Compares the arms: decisions recorded per policy version, acted on and shadow. */
 export async function compareArms(store: Store): Promise<ArmReport[]> {
-  const acted = await store.db
-    .selectFrom("decisions")
-    .select((eb) => [
-      "policy_version",
-      "action",
-      eb.fn.countAll<number>().as("n"),
-      eb.fn.sum<number>(eb("to_limit", "-", eb.ref("from_limit"))).as("change"),
-    ])
-    .groupBy(["policy_version", "action"])
-    .execute();
-  const shadow = await store.db
-    .selectFrom("shadow_decisions")
-    .select((eb) => [
-      "policy_version",
-      "action",
-      eb.fn.countAll<number>().as("n"),
-      eb.fn.sum<number>(eb("to_limit", "-", eb.ref("from_limit"))).as("change"),
-    ])
-    .groupBy(["policy_version", "action"])
-    .execute();
+  const countsIn = (table: "decisions" | "shadow_decisions") =>
+    store.db
+      .selectFrom(table)
+      .select((eb) => [
+        "policy_version",
+        "action",
+        eb.fn.countAll<number>().as("n"),
+        eb.fn.sum<number>(eb("to_limit", "-", eb.ref("from_limit"))).as("change"),
+      ])
+      .groupBy(["policy_version", "action"])
+      .execute();
+  const acted = await countsIn("decisions");
+  const shadow = await countsIn("shadow_decisions");
   const reports = new Map<string, ArmReport>();
   const add = (
     arm: ArmReport["arm"],
