@@ -88,7 +88,7 @@ export interface SimulationOptions {
 }
 
 /** The actions that cut a line: lower its limit, freeze or close it. */
-const ADVERSE = new Set(["decrease", "freeze", "close"]);
+export const ADVERSE: ReadonlySet<string> = new Set(["decrease", "freeze", "close"]);
 
 /** Open lines as they are now, or rebuilt as of a past instant with their later worst dpd. */
 async function* linesToDecide(
@@ -305,7 +305,7 @@ function tally(bins: Float64Array, score: number): void {
  * Exposure at default after a decision: an active line can be drawn to its limit; a frozen or
  * closed one only owes what is already drawn.
  */
-const exposureAfter = (d: Decision, balance: number) =>
+export const exposureAfter = (d: Pick<Decision, "toStatus" | "toLimit">, balance: number) =>
   d.toStatus === "ACTIVE" ? Math.max(d.toLimit, balance) : balance;
 const emptyGroup = (): GroupChange => ({
   accounts: 0,
@@ -321,7 +321,10 @@ function addExposure(
   next: Decision,
 ): void {
   group.accounts++;
-  group.exposureNow += row.status === "ACTIVE" ? Math.max(row.limit_amount, row.balance) : row.balance;
+  group.exposureNow += exposureAfter(
+    { toStatus: row.status as Decision["toStatus"], toLimit: row.limit_amount },
+    row.balance,
+  );
   group.exposureCurrent += exposureAfter(now, row.balance);
   group.exposureCandidate += exposureAfter(next, row.balance);
 }
