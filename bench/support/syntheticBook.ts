@@ -41,7 +41,11 @@ export async function freshStore(kind: "sqlite" | "postgres", dir: string, now: 
     if (!pg.ok) throw new Error(pg.reason);
     const database = await freshPostgresDatabase();
     const headroom = await openHeadroom({ databaseUrl: database.url, clock: () => now });
-    return { headroom, dispose: async () => (await headroom.close(), await database.drop()) };
+    const dispose = async () => {
+      await headroom.close();
+      await database.drop();
+    };
+    return { headroom, dispose };
   }
   const headroom = await openHeadroom({ databaseUrl: `sqlite:${dir}/bench.db`, clock: () => now });
   return { headroom, dispose: () => headroom.close() };

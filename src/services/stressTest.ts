@@ -124,7 +124,8 @@ export async function compareStressResponses(
     const input = decisionInput(line, { kind: "analyst", actor: "stress" }, request.asOf);
     const calm = decide(input, engine, request.asOf);
     const cut = decide(input, stressed, request.asOf);
-    const group = (report.byRegion[row.region] ??= emptyGroup());
+    report.byRegion[row.region] ??= emptyGroup();
+    const group = report.byRegion[row.region] as StressGroup;
     report.unstressed.expectedLoss += calm.pd * exposureAfter(calm, row.balance);
     report.unstressed.exposure += exposureAfter(calm, row.balance);
     const exposureA = exposureAfter(cut, row.balance);
