@@ -45,9 +45,10 @@ export function addSimulateCommand(program: Command, global: () => { database?: 
     .option("--model <version>", "candidate model version from the registry")
     .option("--as-of <date>", "replay each account's history as of this ISO date and judge by what followed")
     .option("--csv <file>", "write the who-is-hit list here")
-    .option("--region <region>", "only these in the CSV: region")
-    .option("--segment <segment>", "only these in the CSV: segment")
-    .option("--action <action>", "only these in the CSV: the candidate's action")
+    // Named apart from `simulate stress --region`, which commander would otherwise give to this command.
+    .option("--only-region <region>", "the CSV lists only this region")
+    .option("--only-segment <segment>", "the CSV lists only this segment")
+    .option("--only-action <action>", "the CSV lists only this candidate action")
     .option("--by <name>", "who ran it", process.env.USER ?? "analyst")
     .action(async (opts) => {
       if (opts.policy === undefined && opts.model === undefined)
@@ -65,9 +66,9 @@ export function addSimulateCommand(program: Command, global: () => { database?: 
         printReport(id, report);
         if (opts.csv !== undefined) {
           const hits = filterHits(report.hits, {
-            region: opts.region,
-            segment: opts.segment,
-            action: opts.action,
+            region: opts.onlyRegion,
+            segment: opts.onlySegment,
+            action: opts.onlyAction,
           });
           writeFileSync(opts.csv, hitsCsv(hits));
           process.stdout.write(`wrote ${hits.length} accounts to ${opts.csv}\n`);
