@@ -149,7 +149,7 @@ export async function seedBook(
       };
       if (random.next() >= drifted) {
         // Phase-in moves a limit part of the way per review, so settling takes a few rounds.
-        for (let round = 0; round < 10; round++) {
+        for (let round = 0; round < 40; round++) {
           const settled = decide(
             decisionInput(line, { kind: "review", runId: "seed" }, now),
             headroom.engine,

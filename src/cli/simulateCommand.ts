@@ -36,47 +36,52 @@ export async function progressBar(
 
 /** `headroom simulate`: a candidate policy and/or model over the book, or the history as of a date. */
 export function addSimulateCommand(program: Command, global: () => { database?: string }): Command {
-  return program
-    .command("simulate")
-    .description(
-      "decide the book (or, with --as-of, the history replayed as of that date) under a candidate policy and/or model beside the ones in force; changes nothing",
-    )
-    .option("--policy <version|file>", "candidate policy: a stored version or a policy YAML file")
-    .option("--model <version>", "candidate model version from the registry")
-    .option("--as-of <date>", "replay each account's history as of this ISO date and judge by what followed")
-    .option("--csv <file>", "write the who-is-hit list here")
-    // Named apart from `simulate stress --region`, which commander would otherwise give to this command.
-    .option("--only-region <region>", "the CSV lists only this region")
-    .option("--only-segment <segment>", "the CSV lists only this segment")
-    .option("--only-action <action>", "the CSV lists only this candidate action")
-    .option("--by <name>", "who ran it", process.env.USER ?? "analyst")
-    .action(async (opts) => {
-      if (opts.policy === undefined && opts.model === undefined)
-        throw new Error("name a candidate: --policy <version|file> and/or --model <version>");
-      const asOf = isoOption("--as-of", opts.asOf);
-      const headroom = await openHeadroom({ databaseUrl: global().database });
-      try {
-        const bar = await progressBar(headroom, "simulate");
-        const { id, report } = await runSimulation(
-          headroom,
-          { policy: opts.policy, model: opts.model, asOf, by: opts.by },
-          { allowFiles: true, onProgress: (done) => bar.update(done) },
-        );
-        bar.stop();
-        printReport(id, report);
-        if (opts.csv !== undefined) {
-          const hits = filterHits(report.hits, {
-            region: opts.onlyRegion,
-            segment: opts.onlySegment,
-            action: opts.onlyAction,
-          });
-          writeFileSync(opts.csv, hitsCsv(hits));
-          process.stdout.write(`wrote ${hits.length} accounts to ${opts.csv}\n`);
+  return (
+    program
+      .command("simulate")
+      .description(
+        "decide the book (or, with --as-of, the history replayed as of that date) under a candidate policy and/or model beside the ones in force; changes nothing",
+      )
+      .option("--policy <version|file>", "candidate policy: a stored version or a policy YAML file")
+      .option("--model <version>", "candidate model version from the registry")
+      .option(
+        "--as-of <date>",
+        "replay each account's history as of this ISO date and judge by what followed",
+      )
+      .option("--csv <file>", "write the who-is-hit list here")
+      // Named apart from `simulate stress --region`, which commander would otherwise give to this command.
+      .option("--only-region <region>", "the CSV lists only this region")
+      .option("--only-segment <segment>", "the CSV lists only this segment")
+      .option("--only-action <action>", "the CSV lists only this candidate action")
+      .option("--by <name>", "who ran it", process.env.USER ?? "analyst")
+      .action(async (opts) => {
+        if (opts.policy === undefined && opts.model === undefined)
+          throw new Error("name a candidate: --policy <version|file> and/or --model <version>");
+        const asOf = isoOption("--as-of", opts.asOf);
+        const headroom = await openHeadroom({ databaseUrl: global().database });
+        try {
+          const bar = await progressBar(headroom, "simulate");
+          const { id, report } = await runSimulation(
+            headroom,
+            { policy: opts.policy, model: opts.model, asOf, by: opts.by },
+            { allowFiles: true, onProgress: (done) => bar.update(done) },
+          );
+          bar.stop();
+          printReport(id, report);
+          if (opts.csv !== undefined) {
+            const hits = filterHits(report.hits, {
+              region: opts.onlyRegion,
+              segment: opts.onlySegment,
+              action: opts.onlyAction,
+            });
+            writeFileSync(opts.csv, hitsCsv(hits));
+            process.stdout.write(`wrote ${hits.length} accounts to ${opts.csv}\n`);
+          }
+        } finally {
+          await headroom.close();
         }
-      } finally {
-        await headroom.close();
-      }
-    });
+      })
+  );
 }
 
 function printReport(id: string, report: SimulationReport): void {
