@@ -1,12 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readFeatures } from "../../src/engine/features.ts";
 import type { Policy } from "../../src/engine/policy.ts";
+import { seededRandom } from "../../src/engine/random.ts";
+import type { Dataset } from "../../src/engine/scorecard/dataset.ts";
+import { DEFAULT_TRAINING, trainScorecard } from "../../src/engine/scorecard/train.ts";
+import { validateScorecard } from "../../src/engine/scorecard/validation.ts";
 import { activeEngine } from "../../src/services/engineConfig.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { loadLines } from "../../src/services/lineLoader.ts";
+import { registerDraft } from "../../src/services/modelRegistry.ts";
 import { defaultPolicy } from "../../src/services/policyFiles.ts";
 import { hitsCsv, simulate } from "../../src/services/simulation.ts";
+import { runSimulation } from "../../src/services/simulationRun.ts";
 import { due, opened, repaid } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
@@ -26,6 +32,16 @@ function freezeAt(days: number): Policy {
         : r,
     ),
   };
+}
+
+/** A registry model scoring days past due alone: a candidate model unlike the one in force. */
+function dpdOnlyModel(version: string) {
+  const random = seededRandom(9);
+  const dpd = Float64Array.from({ length: 3000 }, () => random.int(90));
+  const target = Uint8Array.from(dpd, (d) => (random.next() < 0.05 + d / 120 ? 1 : 0));
+  const data: Dataset = { names: ["dpd"], columns: [dpd], levels: [null], target };
+  const { scorecard, report } = trainScorecard(data, version, DEFAULT_TRAINING);
+  return { scorecard, training: report, validation: validateScorecard(scorecard, data), author: "ana" };
 }
 
 for (const { target, skip } of await storeTargets("the simulation suite")) {
@@ -161,6 +177,28 @@ for (const { target, skip } of await storeTargets("the simulation suite")) {
       expect(
         await headroom.store.db.selectFrom("credit_lines").selectAll().orderBy("account_id").execute(),
       ).toEqual(before);
+    });
+
+    it("simulates a candidate model from the registry under the policy in force, and stores the report", async () => {
+      await ingestEvents(headroom, [
+        opened("m1", T0),
+        opened("m2", T0),
+        due("m2", "mu", T0 + DAY, AS_OF - 40 * DAY, 50_000),
+      ]);
+      await registerDraft(headroom.store, dpdOnlyModel("dpd-only"), AS_OF);
+      const { id, report } = await runSimulation(headroom, { model: "dpd-only", by: "ana" });
+      expect(report.candidate).toMatchObject({ policy: headroom.engine.policy.version, model: "dpd-only" });
+      expect(report.current.model).toBe(headroom.engine.model.version);
+      expect(report.scorePsi).toBeGreaterThan(0);
+      const stored = await headroom.store.db
+        .selectFrom("simulation_reports")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      expect(stored).toMatchObject({ candidate_model: "dpd-only", mode: "book", accounts: 2 });
+      await expect(runSimulation(headroom, { model: "nope", by: "ana" })).rejects.toMatchObject({
+        field: "model",
+      });
     });
   });
 }
