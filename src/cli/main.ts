@@ -4,6 +4,7 @@ import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
 import { registerPolicyCommands } from "./policyCommands.ts";
 import { addSimulateCommand } from "./simulateCommand.ts";
+import { addStressCommand } from "./stressCommand.ts";
 
 function wholeNumber(value: string): number {
   const n = Number(value);
@@ -74,7 +75,10 @@ audit
 
 registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());
-addSimulateCommand(program, () => program.opts());
+addStressCommand(
+  addSimulateCommand(program, () => program.opts()),
+  () => program.opts(),
+);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

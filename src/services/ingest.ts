@@ -263,7 +263,7 @@ function refuseDrawdown(line: LineRecord, event: CreditEvent): string | null {
 }
 
 /** Drawdowns raise and repayments lower the balance; the balance never goes below zero. */
-function applyBalance(line: LineRecord, event: CreditEvent): boolean {
+export function applyBalance(line: LineRecord, event: CreditEvent): boolean {
   if (event.type === "drawdown") {
     line.row.balance += event.data.amount;
     return true;

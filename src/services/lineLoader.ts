@@ -73,3 +73,35 @@ export async function saveLines(
       .execute();
   }
 }
+
+const BOOK_PAGE = 1_000;
+
+/**
+ * Every line of the book in account order, page by page, as decide() would see it now. Read
+ * without locks: for analyses that change nothing (diffs, shadows, simulations).
+ */
+export async function* bookLines(store: Store, after = ""): AsyncGenerator<LineRecord> {
+  for (;;) {
+    const rows = await store.db
+      .selectFrom("credit_lines")
+      .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
+      .selectAll("credit_lines")
+      .select("borrowers.opt_out_automated")
+      .where("credit_lines.account_id", ">", after)
+      .orderBy("credit_lines.account_id")
+      .limit(BOOK_PAGE)
+      .execute();
+    for (const { opt_out_automated, ...row } of rows) {
+      yield {
+        row,
+        state: JSON.parse(row.features) as FeatureState,
+        optOutAutomated: opt_out_automated === 1,
+        stateChanged: false,
+        lineChanged: false,
+      };
+    }
+    const last = rows[rows.length - 1];
+    if (rows.length < BOOK_PAGE || last === undefined) return;
+    after = last.account_id;
+  }
+}

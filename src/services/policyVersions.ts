@@ -1,5 +1,5 @@
 import { type Decision, decide } from "../engine/decide.ts";
-import type { FeatureState } from "../engine/features.ts";
+import { sha256Hex } from "../engine/ledger.ts";
 import { policyFromYaml } from "../engine/policy/document.ts";
 import { lintMessages, lintPolicy } from "../engine/policy/lint.ts";
 import type { Policy } from "../engine/policy.ts";
@@ -7,7 +7,8 @@ import type { Store } from "../store/connect.ts";
 import type { PolicyDeploymentTable, PolicyVersionTable } from "../store/schema.ts";
 import { type ActiveEngine, activeEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
-import { decisionInput, type LineRecord } from "./lineBook.ts";
+import { decisionInput } from "./lineBook.ts";
+import { bookLines } from "./lineLoader.ts";
 
 /**
  * The policy lifecycle: import (validated and checked on save), maker-checker approval (the author
@@ -15,7 +16,7 @@ import { decisionInput, type LineRecord } from "./lineBook.ts";
  * rollback, diffs with the accounts of the current book that would move, shadow runs and a report
  * comparing the arms.
  */
-export type PolicyErrorKind = "invalid" | "not_found" | "conflict" | "forbidden";
+export type PolicyErrorKind = "invalid" | "not_found" | "conflict" | "forbidden" | "needs_simulation";
 
 export class PolicyVersionError extends Error {
   constructor(
@@ -90,6 +91,13 @@ export async function importPolicyVersion(
   return view(row);
 }
 
+/** Identifies a policy by its content, so a report can be matched to the exact version it judged. */
+export const policyHash = (policy: Policy) => sha256Hex(JSON.stringify(policy));
+
+/**
+ * Approval needs a second person and evidence: a simulation of this exact version (same content)
+ * over the current book, so the approver has seen who it would hit.
+ */
 export async function approvePolicyVersion(
   store: Store,
   version: string,
@@ -101,6 +109,19 @@ export async function approvePolicyVersion(
     throw new PolicyVersionError("forbidden", `${approver} wrote ${version} and cannot also approve it`);
   if (row.status !== "draft")
     throw new PolicyVersionError("conflict", `policy version ${version} is already ${row.status}`);
+  const report = await store.db
+    .selectFrom("simulation_reports")
+    .select("id")
+    .where("candidate_policy", "=", version)
+    .where("mode", "=", "book")
+    .where("policy_hash", "=", policyHash(policyFromYaml(row.yaml)))
+    .limit(1)
+    .executeTakeFirst();
+  if (report === undefined)
+    throw new PolicyVersionError(
+      "needs_simulation",
+      `policy version ${version} has no simulation report on the current book; run \`headroom simulate --policy ${version}\` (or POST /v1/simulations) first`,
+    );
   await store.db
     .updateTable("policy_versions")
     .set({ status: "approved", approved_by: approver, approved_at: now })
@@ -228,36 +249,6 @@ export async function reloadEngine(store: Store, engine: ActiveEngine): Promise<
   Object.assign(engine, { challenger: undefined, shadows: undefined }, next);
 }
 
-const BOOK_PAGE = 1_000;
-
-/** Every line of the book, page by page, as decide() would see it now. */
-async function* book(store: Store): AsyncGenerator<LineRecord> {
-  let after = "";
-  for (;;) {
-    const rows = await store.db
-      .selectFrom("credit_lines")
-      .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
-      .selectAll("credit_lines")
-      .select("borrowers.opt_out_automated")
-      .where("credit_lines.account_id", ">", after)
-      .orderBy("credit_lines.account_id")
-      .limit(BOOK_PAGE)
-      .execute();
-    for (const { opt_out_automated, ...row } of rows) {
-      yield {
-        row,
-        state: JSON.parse(row.features) as FeatureState,
-        optOutAutomated: opt_out_automated === 1,
-        stateChanged: false,
-        lineChanged: false,
-      };
-    }
-    const last = rows[rows.length - 1];
-    if (rows.length < BOOK_PAGE || last === undefined) return;
-    after = last.account_id;
-  }
-}
-
 export interface PolicyDiff {
   from: string;
   to: string;
@@ -305,7 +296,7 @@ export async function diffPolicyVersions(
     movedByTransition: {},
     sample: [],
   };
-  for await (const line of book(store)) {
+  for await (const line of bookLines(store)) {
     const input = decisionInput(line, { kind: "analyst", actor: `diff:${from}..${to}` }, now);
     const [da, db] = [decide(input, engine, now), decide(input, ctxB, now)];
     diff.accounts++;
@@ -340,7 +331,7 @@ export async function runShadows(
     recorded += rows.length;
     rows = [];
   };
-  for await (const line of book(store)) {
+  for await (const line of bookLines(store)) {
     const input = decisionInput(line, { kind: "review", runId }, now);
     for (const policy of shadows) {
       const d = decide(input, { policy, scorer: engine.scorer }, now);

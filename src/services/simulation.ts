@@ -1,9 +1,11 @@
 import { type Decision, decide } from "../engine/decide.ts";
 import { psi } from "../engine/scorecard/metrics.ts";
 import type { Store } from "../store/connect.ts";
+import { linesAsOf } from "./asOfBook.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
-import { decisionInput } from "./lineBook.ts";
-import { loadLines } from "./lineLoader.ts";
+import { decisionInput, type LineRecord } from "./lineBook.ts";
+import { bookLines } from "./lineLoader.ts";
+import { policyHash } from "./policyVersions.ts";
 
 export const SIMULATION_CHUNK = 1000;
 /** Most rows the who-is-hit list keeps (the counts always cover the whole book). */
@@ -20,6 +22,14 @@ export interface HitAccount {
   candidateLimit: number;
   candidateRule: string | null;
   pd: number;
+  /** Replays only: the most days past due the account reached after the as-of date. */
+  worstDpdAfter: number | null;
+}
+
+/** Counts by how late an account went after the as-of date: 30+ and 60+ days past due. */
+export interface ByDpd {
+  dpd30: number;
+  dpd60: number;
 }
 
 export interface GroupChange {
@@ -30,7 +40,10 @@ export interface GroupChange {
 }
 
 export interface SimulationReport {
-  candidate: { policy: string; model: string };
+  /** "book": the lines as they are now; "replay": each line rebuilt from the stored history as of `asOf`. */
+  mode: "book" | "replay";
+  asOf: number;
+  candidate: { policy: string; model: string; policyHash: string };
   current: { policy: string; model: string };
   accounts: number;
   actions: Record<string, { current: number; candidate: number }>;
@@ -49,24 +62,90 @@ export interface SimulationReport {
   /** Accounts whose outcome differs between the two (the ones a change of policy would hit). */
   hits: HitAccount[];
   hitsTruncated: boolean;
+  /**
+   * Replays only, where the later history is known: what became of the accounts after `asOf` (up
+   * to `observedUntil`), and the cuts each policy would have made on accounts that then stayed
+   * below 30 (or 60) days past due: the wrongful cuts.
+   */
+  outcomes: {
+    observedUntil: number;
+    bad: ByDpd;
+    cuts: { current: number; candidate: number };
+    wrongfulCuts: { current: ByDpd; candidate: ByDpd };
+  } | null;
 }
 
-const ADVERSE = new Set(["decrease", "freeze", "close"]);
+export interface SimulationOptions {
+  /** The instant every line is decided as of. */
+  asOf: number;
+  /**
+   * Rebuild each line from the stored history as of `asOf` instead of reading the book as it is,
+   * and judge the decisions by what happened between `asOf` and this instant.
+   */
+  replayUntil?: number;
+  /** Called after each chunk with the accounts done and the last account id read. */
+  onProgress?: (done: number, lastAccountId: string) => void;
+}
+
+/** The actions that cut a line: lower its limit, freeze or close it. */
+export const ADVERSE: ReadonlySet<string> = new Set(["decrease", "freeze", "close"]);
+
+/** Open lines as they are now, or rebuilt as of a past instant with their later worst dpd. */
+async function* linesToDecide(
+  store: Store,
+  options: SimulationOptions,
+): AsyncGenerator<{ line: LineRecord; worstDpdAfter: number | null }> {
+  const until = options.replayUntil;
+  if (until === undefined) {
+    for await (const line of bookLines(store))
+      if (line.row.status !== "CLOSED") yield { line, worstDpdAfter: null };
+    return;
+  }
+  let cursor = "";
+  for (;;) {
+    const ids = await store.db
+      .selectFrom("credit_lines")
+      .select("account_id")
+      .where("account_id", ">", cursor)
+      .where("opened_at", "<=", options.asOf)
+      .orderBy("account_id")
+      .limit(SIMULATION_CHUNK)
+      .execute();
+    const last = ids[ids.length - 1];
+    if (last === undefined) return;
+    cursor = last.account_id;
+    const replayed = await linesAsOf(
+      store,
+      ids.map((r) => r.account_id),
+      options.asOf,
+      until,
+    );
+    for (const r of replayed.values()) if (r.line.row.status !== "CLOSED") yield r;
+    if (ids.length < SIMULATION_CHUNK) return;
+  }
+}
 
 /**
  * Decides every open line under the current and a candidate engine, as of `asOf`, and compares
- * them. Read only: nothing is stored, applied or sent. Chunks are read in account order, so
- * memory holds one chunk of lines plus the report.
+ * them. Read only: nothing is stored, applied or sent. Lines stream in account order, so memory
+ * holds one page of lines plus the report.
  */
 export async function simulate(
   store: Store,
   current: ActiveEngine,
   candidate: ActiveEngine,
-  asOf: number,
-  onProgress: (done: number) => void = () => {},
+  options: SimulationOptions,
 ): Promise<SimulationReport> {
+  const { asOf } = options;
+  const replay = options.replayUntil !== undefined;
   const report: SimulationReport = {
-    candidate: { policy: candidate.policy.version, model: candidate.model.version },
+    mode: replay ? "replay" : "book",
+    asOf,
+    candidate: {
+      policy: candidate.policy.version,
+      model: candidate.model.version,
+      policyHash: policyHash(candidate.policy),
+    },
     current: { policy: current.policy.version, model: current.model.version },
     accounts: 0,
     actions: {},
@@ -76,76 +155,69 @@ export async function simulate(
     scorePsi: 0,
     hits: [],
     hitsTruncated: false,
+    outcomes: replay
+      ? {
+          observedUntil: options.replayUntil as number,
+          bad: { dpd30: 0, dpd60: 0 },
+          cuts: { current: 0, candidate: 0 },
+          wrongfulCuts: { current: { dpd30: 0, dpd60: 0 }, candidate: { dpd30: 0, dpd60: 0 } },
+        }
+      : null,
   };
   const segments = new Map<string, { accounts: number; adverse: number }>();
   const scoreBins = {
     current: new Float64Array(SCORE_BOUNDS.length + 1),
     candidate: new Float64Array(SCORE_BOUNDS.length + 1),
   };
-  let cursor = "";
-  for (;;) {
-    const ids = await store.db
-      .selectFrom("credit_lines")
-      .select("account_id")
-      .where("account_id", ">", cursor)
-      .where("status", "!=", "CLOSED")
-      .orderBy("account_id")
-      .limit(SIMULATION_CHUNK)
-      .execute();
-    if (ids.length === 0) break;
-    cursor = ids[ids.length - 1]?.account_id as string;
-    const lines = await store.db.transaction().execute((trx) =>
-      loadLines(
-        trx,
-        store,
-        ids.map((r) => r.account_id),
-      ),
-    );
-    for (const line of lines.values()) {
-      const input = decisionInput(line, { kind: "analyst", actor: "simulation" }, asOf);
-      const now = decide(input, current, asOf);
-      const next = decide(input, candidate, asOf);
-      report.accounts++;
-      count(report.actions, now.action, "current");
-      count(report.actions, next.action, "candidate");
-      const row = line.row;
-      for (const [groups, key] of [
-        [report.exposure.byRegion, row.region],
-        [report.exposure.bySegment, row.segment],
-        [report.exposure.byTier, next.tier],
-      ] as const) {
-        groups[key] ??= emptyGroup();
-        addExposure(groups[key], row, now, next);
-      }
-      addExposure(report.exposure.total, row, now, next);
-      report.expectedLoss.current += now.pd * exposureAfter(now, row.balance);
-      report.expectedLoss.candidate += next.pd * exposureAfter(next, row.balance);
-      const s = segments.get(row.segment) ?? { accounts: 0, adverse: 0 };
-      s.accounts++;
-      if (ADVERSE.has(next.action)) s.adverse++;
-      segments.set(row.segment, s);
-      tally(scoreBins.current, now.score);
-      tally(scoreBins.candidate, next.score);
-      if (now.action !== next.action || now.toLimit !== next.toLimit || now.toStatus !== next.toStatus) {
-        if (report.hits.length < MAX_HIT_LIST) {
-          report.hits.push({
-            accountId: row.account_id,
-            region: row.region,
-            segment: row.segment,
-            currentAction: now.action,
-            candidateAction: next.action,
-            fromLimit: row.limit_amount,
-            currentLimit: now.toLimit,
-            candidateLimit: next.toLimit,
-            candidateRule: next.ruleId,
-            pd: next.pd,
-          });
-        } else report.hitsTruncated = true;
-      }
+  let lastAccountId = "";
+  for await (const { line, worstDpdAfter } of linesToDecide(store, options)) {
+    const input = decisionInput(line, { kind: "analyst", actor: "simulation" }, asOf);
+    const now = decide(input, current, asOf);
+    const next = decide(input, candidate, asOf);
+    report.accounts++;
+    count(report.actions, now.action, "current");
+    count(report.actions, next.action, "candidate");
+    const row = line.row;
+    for (const [groups, key] of [
+      [report.exposure.byRegion, row.region],
+      [report.exposure.bySegment, row.segment],
+      [report.exposure.byTier, next.tier],
+    ] as const) {
+      groups[key] ??= emptyGroup();
+      addExposure(groups[key], row, now, next);
     }
-    onProgress(report.accounts);
-    if (ids.length < SIMULATION_CHUNK) break;
+    addExposure(report.exposure.total, row, now, next);
+    report.expectedLoss.current += now.pd * exposureAfter(now, row.balance);
+    report.expectedLoss.candidate += next.pd * exposureAfter(next, row.balance);
+    const s = segments.get(row.segment) ?? { accounts: 0, adverse: 0 };
+    s.accounts++;
+    if (ADVERSE.has(next.action)) s.adverse++;
+    segments.set(row.segment, s);
+    tally(scoreBins.current, now.score);
+    tally(scoreBins.candidate, next.score);
+    if (now.action !== next.action || now.toLimit !== next.toLimit || now.toStatus !== next.toStatus) {
+      if (report.hits.length < MAX_HIT_LIST) {
+        report.hits.push({
+          accountId: row.account_id,
+          region: row.region,
+          segment: row.segment,
+          currentAction: now.action,
+          candidateAction: next.action,
+          fromLimit: row.limit_amount,
+          currentLimit: now.toLimit,
+          candidateLimit: next.toLimit,
+          candidateRule: next.ruleId,
+          pd: next.pd,
+          worstDpdAfter,
+        });
+      } else report.hitsTruncated = true;
+    }
+    if (report.outcomes !== null && worstDpdAfter !== null)
+      judgeOutcome(report.outcomes, now.action, next.action, worstDpdAfter);
+    lastAccountId = row.account_id;
+    if (report.accounts % SIMULATION_CHUNK === 0) options.onProgress?.(report.accounts, lastAccountId);
   }
+  options.onProgress?.(report.accounts, lastAccountId);
   const rates = [...segments].map(([segment, s]) => [segment, s.adverse / s.accounts] as const);
   const lowest = Math.min(...rates.map(([, r]) => r).filter((r) => r > 0), Number.POSITIVE_INFINITY);
   for (const [segment, rate] of rates) {
@@ -161,11 +233,50 @@ export async function simulate(
   return report;
 }
 
+/** Tallies what became of one account after the as-of date, and whether each policy's cut was wrongful. */
+function judgeOutcome(
+  outcomes: NonNullable<SimulationReport["outcomes"]>,
+  currentAction: string,
+  candidateAction: string,
+  worstDpdAfter: number,
+): void {
+  const bad30 = worstDpdAfter >= 30;
+  const bad60 = worstDpdAfter >= 60;
+  if (bad30) outcomes.bad.dpd30++;
+  if (bad60) outcomes.bad.dpd60++;
+  for (const [side, action] of [
+    ["current", currentAction],
+    ["candidate", candidateAction],
+  ] as const) {
+    if (!ADVERSE.has(action)) continue;
+    outcomes.cuts[side]++;
+    if (!bad30) outcomes.wrongfulCuts[side].dpd30++;
+    if (!bad60) outcomes.wrongfulCuts[side].dpd60++;
+  }
+}
+
+export interface HitFilter {
+  region?: string;
+  segment?: string;
+  /** The candidate's action. */
+  action?: string;
+}
+
+/** The who-is-hit list narrowed to a region, segment and/or candidate action. */
+export function filterHits(hits: readonly HitAccount[], filter: HitFilter): HitAccount[] {
+  return hits.filter(
+    (h) =>
+      (filter.region === undefined || h.region === filter.region) &&
+      (filter.segment === undefined || h.segment === filter.segment) &&
+      (filter.action === undefined || h.candidateAction === filter.action),
+  );
+}
+
 /** The who-is-hit list as CSV, for analysts' spreadsheets. */
-export function hitsCsv(report: SimulationReport): string {
+export function hitsCsv(hits: readonly HitAccount[]): string {
   const header =
-    "account_id,region,segment,current_action,candidate_action,from_limit,current_limit,candidate_limit,candidate_rule,pd";
-  const rows = report.hits.map((h) =>
+    "account_id,region,segment,current_action,candidate_action,from_limit,current_limit,candidate_limit,candidate_rule,pd,worst_dpd_after";
+  const rows = hits.map((h) =>
     [
       h.accountId,
       h.region,
@@ -177,6 +288,7 @@ export function hitsCsv(report: SimulationReport): string {
       h.candidateLimit,
       h.candidateRule ?? "",
       h.pd.toFixed(6),
+      h.worstDpdAfter ?? "",
     ].join(","),
   );
   return `${[header, ...rows].join("\n")}\n`;
@@ -193,7 +305,7 @@ function tally(bins: Float64Array, score: number): void {
  * Exposure at default after a decision: an active line can be drawn to its limit; a frozen or
  * closed one only owes what is already drawn.
  */
-const exposureAfter = (d: Decision, balance: number) =>
+export const exposureAfter = (d: Pick<Decision, "toStatus" | "toLimit">, balance: number) =>
   d.toStatus === "ACTIVE" ? Math.max(d.toLimit, balance) : balance;
 const emptyGroup = (): GroupChange => ({
   accounts: 0,
@@ -209,7 +321,10 @@ function addExposure(
   next: Decision,
 ): void {
   group.accounts++;
-  group.exposureNow += row.status === "ACTIVE" ? Math.max(row.limit_amount, row.balance) : row.balance;
+  group.exposureNow += exposureAfter(
+    { toStatus: row.status as Decision["toStatus"], toLimit: row.limit_amount },
+    row.balance,
+  );
   group.exposureCurrent += exposureAfter(now, row.balance);
   group.exposureCandidate += exposureAfter(next, row.balance);
 }
@@ -223,18 +338,19 @@ function count(actions: SimulationReport["actions"], action: string, side: "curr
 export async function storeReport(
   store: Store,
   report: SimulationReport,
-  asOf: number,
   createdBy: string,
   at: number,
+  id: string,
 ): Promise<string> {
-  const id = `sim_${report.candidate.policy}_${at}`;
   await store.db
     .insertInto("simulation_reports")
     .values({
       id,
       candidate_policy: report.candidate.policy,
       candidate_model: report.candidate.model,
-      as_of: asOf,
+      as_of: report.asOf,
+      mode: report.mode,
+      policy_hash: report.candidate.policyHash,
       accounts: report.accounts,
       hits: report.hits.length,
       report: JSON.stringify(report),

@@ -193,6 +193,10 @@ export interface SimulationReportTable {
   candidate_policy: string;
   candidate_model: string;
   as_of: number;
+  /** book (the lines as they were) | replay (rebuilt from the history as of as_of); 0018_sandbox. */
+  mode: string;
+  /** sha256 of the candidate policy's content, to match a report to the exact version approved. */
+  policy_hash: string | null;
   accounts: number;
   hits: number;
   report: string;

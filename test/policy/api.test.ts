@@ -22,6 +22,42 @@ describe("policy API", () => {
     await headroom.dispose();
   });
 
+  /** Runs a simulation of a version through the API as a job and waits for its report. */
+  async function simulated(policy: string): Promise<Record<string, unknown>> {
+    const started = await app.inject({
+      method: "POST",
+      url: "/v1/simulations",
+      payload: { policy, by: "alice" },
+    });
+    expect(started.statusCode).toBe(202);
+    const { id, job } = started.json();
+    for (;;) {
+      const polled = await app.inject({ method: "GET", url: `/v1/simulations/${id}` });
+      if (polled.statusCode === 200) {
+        const jobs = await app.inject({ method: "GET", url: "/v1/jobs" });
+        expect(jobs.json().jobs).toContainEqual(expect.objectContaining({ job, done: true }));
+        return polled.json().report;
+      }
+      expect(polled.statusCode).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it("refuses simulations naming no candidate or an unknown one, naming the field", async () => {
+    const none = await app.inject({ method: "POST", url: "/v1/simulations", payload: { by: "alice" } });
+    expect(none.statusCode).toBe(422);
+    expect(none.json().detail).toContain("/body/policy");
+    const unknown = await app.inject({
+      method: "POST",
+      url: "/v1/simulations",
+      payload: { model: "no-such-model", by: "alice" },
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json().detail).toContain("/body/model");
+    const missing = await app.inject({ method: "GET", url: "/v1/simulations/sim_nope" });
+    expect(missing.statusCode).toBe(404);
+  });
+
   it("checks a document, naming the rows and lines of a planted gap and overlap", async () => {
     const response = await app.inject({
       method: "POST",
@@ -75,7 +111,16 @@ describe("policy API", () => {
       payload: { champion: "policy-2", by: "carol" },
     });
     expect(early.statusCode).toBe(403);
+    const unsimulated = await app.inject({
+      method: "POST",
+      url: "/v1/policies/policy-1/approve",
+      payload: { by: "bob" },
+    });
+    expect(unsimulated.statusCode).toBe(409);
+    expect(unsimulated.headers["content-type"]).toContain("application/problem+json");
+    expect(unsimulated.json()).toMatchObject({ title: "Simulation required" });
     for (const v of ["policy-1", "policy-2"]) {
+      await simulated(v);
       const ok = await app.inject({
         method: "POST",
         url: `/v1/policies/${v}/approve`,

@@ -14,6 +14,7 @@ import {
   rollbackPolicy,
   runShadows,
 } from "../../src/services/policyVersions.ts";
+import { runSimulation } from "../../src/services/simulationRun.ts";
 import { due, inquiry, opened } from "../support/events.ts";
 import {
   manualClock,
@@ -59,6 +60,7 @@ for (const { target, skip } of targets) {
 
     const approved = async (yaml: string) => {
       const v = await importPolicyVersion(headroom.store, yaml, "alice", clock.now());
+      await runSimulation(headroom, { policy: v.version, by: "alice" });
       return approvePolicyVersion(headroom.store, v.version, "bob", clock.now());
     };
 
@@ -79,6 +81,17 @@ for (const { target, skip } of targets) {
       ).rejects.toMatchObject({
         kind: "forbidden",
       });
+      // The approver must have seen what it does to the current book: a replay does not count.
+      await expect(approvePolicyVersion(headroom.store, "policy-1", "bob", 4)).rejects.toMatchObject({
+        kind: "needs_simulation",
+        message: expect.stringContaining("headroom simulate --policy policy-1"),
+      });
+      await runSimulation(headroom, { policy: "policy-1", asOf: T0 + 10 * DAY, by: "alice" });
+      await expect(approvePolicyVersion(headroom.store, "policy-1", "bob", 4)).rejects.toMatchObject({
+        kind: "needs_simulation",
+      });
+      const { report } = await runSimulation(headroom, { policy: "policy-1", by: "alice" });
+      expect(report).toMatchObject({ mode: "book", accounts: 2, candidate: { policy: "policy-1" } });
       expect(await approvePolicyVersion(headroom.store, "policy-1", "bob", 4)).toMatchObject({
         status: "approved",
         approvedBy: "bob",

@@ -11,7 +11,7 @@ export const jobRoutes =
       "/v1/jobs",
       {
         schema: {
-          summary: "Long jobs (reviews) and their progress from committed cursors, latest first",
+          summary: "Long jobs (reviews, simulations) and their progress from committed cursors, latest first",
           tags: ["jobs"],
           querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
           response: {

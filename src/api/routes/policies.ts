@@ -21,6 +21,7 @@ const STATUS = {
   not_found: [404, "Not Found"],
   conflict: [409, "Conflict"],
   forbidden: [403, "Forbidden"],
+  needs_simulation: [409, "Simulation required"],
 } as const;
 
 /** Runs a lifecycle step, turning its refusals into problem+json. */

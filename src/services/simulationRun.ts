@@ -1,0 +1,106 @@
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { FEATURES, type FeatureName } from "../engine/features.ts";
+import type { Policy } from "../engine/policy.ts";
+import { toPointsModel } from "../engine/scorecard/pointsModel.ts";
+import { type ActiveEngine, activeEngine } from "./engineConfig.ts";
+import type { IngestDeps } from "./ingest.ts";
+import { getModel } from "./modelRegistry.ts";
+import { readPolicyFile } from "./policyFiles.ts";
+import { policyOf } from "./policyVersions.ts";
+import { DONE } from "./review.ts";
+import { type SimulationReport, simulate, storeReport } from "./simulation.ts";
+
+export class SimulationRequestError extends Error {
+  constructor(
+    readonly field: "policy" | "model" | "asOf",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SimulationRequest {
+  /** A stored policy version or, from the CLI, a policy file; absent: the policy in force. */
+  policy?: string;
+  /** A model version from the registry; absent: the model in force. */
+  model?: string;
+  /** A past instant: replay the history as of then. Absent: the book as it is now. */
+  asOf?: number;
+  by: string;
+}
+
+/** A new simulation's id: readable (candidate and time) and unique even for runs in the same millisecond. */
+export const newSimulationId = (policy: string, model: string, at: number) =>
+  `sim_${policy}_${model}_${at}_${randomUUID().slice(0, 8)}`;
+
+/** The job_cursors key of a simulation, so /v1/jobs shows its progress like a review's. */
+export const simulationJob = (id: string) => `simulation:${id}`;
+
+/** The candidate engine a request names: its policy and model, each defaulting to the one in force. */
+export async function candidateEngine(
+  deps: Pick<IngestDeps, "store" | "engine">,
+  request: Pick<SimulationRequest, "policy" | "model">,
+  allowFiles: boolean,
+): Promise<ActiveEngine> {
+  let policy: Policy = deps.engine.policy;
+  if (request.policy !== undefined) {
+    if (allowFiles && existsSync(request.policy)) policy = readPolicyFile(request.policy).policy;
+    else {
+      try {
+        policy = await policyOf(deps.store, request.policy);
+      } catch {
+        throw new SimulationRequestError(
+          "policy",
+          `policy ${request.policy} is neither a stored policy version${allowFiles ? " nor a file" : ""}`,
+        );
+      }
+    }
+  }
+  let model = deps.engine.model;
+  if (request.model !== undefined) {
+    const found = await getModel(deps.store, request.model);
+    if (found === null)
+      throw new SimulationRequestError("model", `model version ${request.model} is not in the registry`);
+    const isFeature = (name: string): name is FeatureName => name in FEATURES;
+    model = toPointsModel(found.scorecard, isFeature);
+  }
+  return activeEngine(policy, model, deps.engine.pricing);
+}
+
+/**
+ * Runs and stores one simulation, recording its progress under job_cursors as it goes. With a
+ * past `asOf` the history is replayed as of then and judged by what happened up to now.
+ */
+export async function runSimulation(
+  deps: IngestDeps,
+  request: SimulationRequest,
+  options: { id?: string; allowFiles?: boolean; onProgress?: (done: number) => void } = {},
+): Promise<{ id: string; report: SimulationReport }> {
+  const now = deps.clock();
+  if (request.asOf !== undefined && !(request.asOf <= now))
+    throw new SimulationRequestError("asOf", "the as-of date must not be in the future");
+  const candidate = await candidateEngine(deps, request, options.allowFiles ?? false);
+  const id = options.id ?? newSimulationId(candidate.policy.version, candidate.model.version, now);
+  const job = simulationJob(id);
+  const mark = (cursor: string) =>
+    deps.store.db
+      .insertInto("job_cursors")
+      .values({ job, cursor, updated_at: deps.clock() })
+      .onConflict((oc) => oc.column("job").doUpdateSet({ cursor, updated_at: deps.clock() }))
+      .execute();
+  await mark("");
+  let pending = Promise.resolve();
+  const report = await simulate(deps.store, deps.engine, candidate, {
+    asOf: request.asOf ?? now,
+    replayUntil: request.asOf === undefined ? undefined : now,
+    onProgress: (done, lastAccountId) => {
+      options.onProgress?.(done);
+      pending = pending.then(() => mark(lastAccountId).then(() => {}));
+    },
+  });
+  await pending;
+  await storeReport(deps.store, report, request.by, now, id);
+  await mark(DONE);
+  return { id, report };
+}
