@@ -23,6 +23,7 @@ import { policyRoutes } from "./routes/policies.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { referenceRoutes } from "./routes/reference.ts";
+import { simulationRoutes } from "./routes/simulations.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -62,6 +63,7 @@ export async function buildServer(
   await app.register(accountEventRoutes(headroom));
   await app.register(jobRoutes(headroom));
   await app.register(referenceRoutes());
+  await app.register(simulationRoutes(headroom));
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await registerConsole(app, options.consoleDir);
   return app;
