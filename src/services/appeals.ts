@@ -330,6 +330,22 @@ export async function getAppeal(deps: IngestDeps, appealId: string): Promise<App
   });
 }
 
+/** One evidence file's bytes, for the reviewer to open; null when the appeal has no such file. */
+export async function getEvidence(
+  deps: IngestDeps,
+  appealId: string,
+  evidenceId: string,
+): Promise<{ filename: string; contentType: string; bytes: Buffer } | null> {
+  const row = await deps.store.db
+    .selectFrom("appeal_evidence")
+    .select(["filename", "content_type", "content"])
+    .where("appeal_id", "=", appealId)
+    .where("id", "=", evidenceId)
+    .executeTakeFirst();
+  if (row === undefined) return null;
+  return { filename: row.filename, contentType: row.content_type, bytes: Buffer.from(row.content, "base64") };
+}
+
 export interface ReviewerDecision {
   reviewer: string;
   outcome: AppealOutcome;

@@ -1,9 +1,15 @@
 import { useState } from "react";
 import { useApi } from "../api.ts";
+import { AppealForm } from "../components/AppealForm.tsx";
 import { Async } from "../components/Async.tsx";
 import { useI18n } from "../i18n/I18n.tsx";
 import { navigate } from "../router.tsx";
 import type { AccountDetail, DecisionView } from "../types.ts";
+
+/** Statuses of an adverse decision the borrower can still appeal (not already appealed or undone). */
+const APPEALABLE = new Set(["applied", "scheduled", "pending_review"]);
+const appealable = (d: DecisionView | undefined): d is DecisionView =>
+  d?.adverse === true && APPEALABLE.has(d.status);
 
 function AccountPicker({ initial }: { initial: string }) {
   const { t } = useI18n();
@@ -26,8 +32,8 @@ function AccountPicker({ initial }: { initial: string }) {
 
 /**
  * What a borrower sees on a phone: limit and available credit, any announced change, and every
- * change with the reasons given for it, in their language. (Login comes with issue 7; until then
- * the account id is in the URL.)
+ * change with the reasons given for it, in their language, and a way to appeal each adverse one.
+ * (Login comes with issue 7; until then the account id is in the URL.)
  */
 export function Borrower({ accountId }: { accountId: string | null }) {
   const { t, code, money, date, lang } = useI18n();
@@ -80,6 +86,9 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                         <li key={r.code}>{lang === "zh" ? r.zh : r.en}</li>
                       ))}
                     </ul>
+                    {appealable(announced) && (
+                      <AppealForm accountId={a.accountId} decisionId={announced.decisionId} />
+                    )}
                   </div>
                 )}
                 <h3>{t("borrower.history")}</h3>
@@ -111,6 +120,9 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                                 ))}
                               </ul>
                             </div>
+                          )}
+                          {appealable(decision) && (
+                            <AppealForm accountId={a.accountId} decisionId={decision.decisionId} />
                           )}
                         </li>
                       );
