@@ -385,6 +385,9 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(await desk.textContent("[data-testid=appeal-outcome]")).toContain(
       (decision.fromLimit / 100).toLocaleString("en-US"),
     );
+    await desk.selectOption("[data-testid=language]", "zh");
+    expect(await desk.textContent("[data-testid=appeal-status]")).toContain("已撤销原决定");
+    expect(await desk.textContent("[data-testid=appeal-decision] h3")).toBe("被申诉的决定");
     await desk.context().close();
 
     const decided = await api<AppealJson>(`/v1/appeals/${appealId}`);
