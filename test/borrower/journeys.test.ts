@@ -176,6 +176,9 @@ for (const { target, skip } of targets) {
       });
       expect(await ledgerKinds(appeal.appealId)).toEqual(["appeal"]);
       expect(await ledgerKinds(appeal.evidence[0].evidenceId)).toEqual(["evidence"]);
+      // The borrower's own list shows it; another account's does not.
+      expect((await api("GET", "/v1/accounts/a1/appeals")).body.appeals).toEqual([appeal]);
+      expect((await api("GET", "/v1/accounts/a2/appeals")).body.appeals).toEqual([]);
       // The reviewer opens the file as uploaded; another appeal's id does not reach it.
       const file = await app.inject({
         method: "GET",

@@ -390,6 +390,22 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(await desk.textContent("[data-testid=appeal-decision] h3")).toBe("被申诉的决定");
     await desk.context().close();
 
+    // The borrower sees the outcome and the reviewer's reason beside the decision.
+    const back = await openPage(390, 844, "en");
+    await back.goto(`${base}/borrower/${account.accountId}`);
+    const outcome = await back.waitForSelector(
+      `li[data-decision="${decision.decisionId}"] [data-testid=appeal-filed][data-status=reversed]`,
+    );
+    expect(await outcome.textContent()).toContain("the cut rested on the old income");
+    expect(await back.textContent("[data-testid=borrower-total]")).toBe(
+      (decision.fromLimit / 100).toLocaleString("en-US", {
+        style: "currency",
+        currency: "CNY",
+        maximumFractionDigits: 0,
+      }),
+    );
+    await back.context().close();
+
     const decided = await api<AppealJson>(`/v1/appeals/${appealId}`);
     expect(decided.status).toBe("reversed");
     expect(decided.outcomeLimit).toBe(decision.fromLimit);

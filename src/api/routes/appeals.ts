@@ -3,6 +3,7 @@ import { z } from "zod";
 import { EVIDENCE_KINDS, EVIDENCE_LIMITS, EvidenceRejected } from "../../services/appealEvidence.ts";
 import {
   AppealRefused,
+  accountAppeals,
   decideAppeal,
   fileAppeal,
   getAppeal,
@@ -120,6 +121,19 @@ export const appealRoutes =
         );
         return reply.status(201).send(appeal);
       },
+    );
+
+    app.get(
+      "/v1/accounts/:accountId/appeals",
+      {
+        schema: {
+          summary: "An account's appeals with their status and outcome, newest first",
+          tags: ["appeals"],
+          params: z.object({ accountId }),
+          response: { 200: z.object({ appeals: z.array(appealView) }), 400: problemSchema },
+        },
+      },
+      async (request) => ({ appeals: await accountAppeals(headroom, request.params.accountId) }),
     );
 
     app.get(

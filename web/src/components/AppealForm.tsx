@@ -45,9 +45,47 @@ function newRequestId(): string {
   );
 }
 
+/** Where the borrower's appeal of a decision stands: awaiting a reviewer, or the outcome and its reason. */
+export function AppealStatus({ appeal }: { appeal: AppealView }) {
+  const { t, date, code, money } = useI18n();
+  return (
+    <div
+      className="appeal-filed"
+      data-testid="appeal-filed"
+      data-appeal={appeal.appealId}
+      data-status={appeal.status}
+    >
+      <p>
+        <b>{t("appeal.yours")}</b> {code("appealStatus", appeal.status)}
+      </p>
+      {appeal.decidedAt === null ? (
+        <p>
+          {t(appeal.pausedAction ? "appeal.paused" : "appeal.reviewBy", { date: date(appeal.deadlineAt) })}
+        </p>
+      ) : (
+        <p>
+          {t("appeal.outcome", {
+            date: date(appeal.decidedAt),
+            limit: appeal.outcomeLimit === null ? t("common.unknown") : money(appeal.outcomeLimit),
+          })}{" "}
+          <q>{appeal.outcomeReason}</q>
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** The borrower appeals one adverse decision: a statement in their words and up to five documents. */
-export function AppealForm({ accountId, decisionId }: { accountId: string; decisionId: string }) {
-  const { t, date, code } = useI18n();
+export function AppealForm({
+  accountId,
+  decisionId,
+  onFiled,
+}: {
+  accountId: string;
+  decisionId: string;
+  onFiled: (appeal: AppealView) => void;
+}) {
+  const { t } = useI18n();
   const [open, setOpen] = useState(false);
   const [statement, setStatement] = useState("");
   const [kind, setKind] = useState<EvidenceKind>("income_proof");
@@ -55,17 +93,6 @@ export function AppealForm({ accountId, decisionId }: { accountId: string; decis
   const [requestId] = useState(newRequestId);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [filed, setFiled] = useState<AppealView | null>(null);
-
-  if (filed !== null)
-    return (
-      <div className="appeal-filed" data-testid="appeal-filed" data-appeal={filed.appealId}>
-        <p>
-          <b>{t("appeal.filed")}</b> {code("appealStatus", filed.status)}
-        </p>
-        <p>{t(filed.pausedAction ? "appeal.paused" : "appeal.reviewBy", { date: date(filed.deadlineAt) })}</p>
-      </div>
-    );
   if (!open)
     return (
       <button type="button" data-testid="appeal-open" onClick={() => setOpen(true)}>
@@ -95,8 +122,8 @@ export function AppealForm({ accountId, decisionId }: { accountId: string; decis
       evidence: files.map(({ key: _, ...upload }) => upload),
     }).then(
       (appeal) => {
-        setFiled(appeal);
         setSending(false);
+        onFiled(appeal);
       },
       (e: unknown) => {
         setError(String((e as Error).message));

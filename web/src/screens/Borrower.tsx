@@ -1,15 +1,34 @@
 import { useState } from "react";
 import { useApi } from "../api.ts";
-import { AppealForm } from "../components/AppealForm.tsx";
+import { AppealForm, AppealStatus } from "../components/AppealForm.tsx";
 import { Async } from "../components/Async.tsx";
 import { useI18n } from "../i18n/I18n.tsx";
 import { navigate } from "../router.tsx";
-import type { AccountDetail, DecisionView } from "../types.ts";
+import type { AccountDetail, AppealView, DecisionView } from "../types.ts";
 
 /** Statuses of an adverse decision the borrower can still appeal (not already appealed or undone). */
 const APPEALABLE = new Set(["applied", "scheduled", "pending_review"]);
 const appealable = (d: DecisionView | undefined): d is DecisionView =>
   d?.adverse === true && APPEALABLE.has(d.status);
+
+/** The latest appeal of the decision if there is one, else the form to file one if it can be appealed. */
+function AppealOf({
+  accountId,
+  decision,
+  appeals,
+  onFiled,
+}: {
+  accountId: string;
+  decision: DecisionView | undefined;
+  appeals: AppealView[];
+  onFiled: () => void;
+}) {
+  if (decision === undefined) return null;
+  const appeal = appeals.find((a) => a.decisionId === decision.decisionId);
+  if (appeal !== undefined) return <AppealStatus appeal={appeal} />;
+  if (!appealable(decision)) return null;
+  return <AppealForm accountId={accountId} decisionId={decision.decisionId} onFiled={onFiled} />;
+}
 
 function AccountPicker({ initial }: { initial: string }) {
   const { t } = useI18n();
@@ -39,9 +58,18 @@ export function Borrower({ accountId }: { accountId: string | null }) {
   const { t, code, money, date, lang } = useI18n();
   const id = accountId === null ? null : encodeURIComponent(accountId);
   const account = useApi<AccountDetail>(id === null ? null : `/v1/accounts/${id}`);
+  // Filing an appeal changes the decision's status and the list of appeals: both are fetched again.
+  const [filed, setFiled] = useState(0);
   const decisions = useApi<{ decisions: DecisionView[] }>(
     id === null ? null : `/v1/accounts/${id}/decisions?changesOnly=true&limit=100`,
+    filed,
   );
+  const appealList = useApi<{ appeals: AppealView[] }>(
+    id === null ? null : `/v1/accounts/${id}/appeals`,
+    filed,
+  );
+  const appeals = appealList.state === "ready" ? appealList.data.appeals : [];
+  const onFiled = () => setFiled((n) => n + 1);
   return (
     <div className="screen borrower">
       <h2>{t("borrower.title")}</h2>
@@ -55,7 +83,8 @@ export function Borrower({ accountId }: { accountId: string | null }) {
             );
             const announced =
               decisions.state === "ready"
-                ? decisions.data.decisions.find((d) => d.status === "scheduled")
+                ? // An appealed announcement is paused, not gone: it still shows, with its appeal.
+                  decisions.data.decisions.find((d) => d.status === "scheduled" || d.status === "appealed")
                 : undefined;
             return (
               <>
@@ -86,9 +115,12 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                         <li key={r.code}>{lang === "zh" ? r.zh : r.en}</li>
                       ))}
                     </ul>
-                    {appealable(announced) && (
-                      <AppealForm accountId={a.accountId} decisionId={announced.decisionId} />
-                    )}
+                    <AppealOf
+                      accountId={a.accountId}
+                      decision={announced}
+                      appeals={appeals}
+                      onFiled={onFiled}
+                    />
                   </div>
                 )}
                 <h3>{t("borrower.history")}</h3>
@@ -121,9 +153,12 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                               </ul>
                             </div>
                           )}
-                          {appealable(decision) && (
-                            <AppealForm accountId={a.accountId} decisionId={decision.decisionId} />
-                          )}
+                          <AppealOf
+                            accountId={a.accountId}
+                            decision={decision}
+                            appeals={appeals}
+                            onFiled={onFiled}
+                          />
                         </li>
                       );
                     })}
