@@ -306,6 +306,15 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
       fullPage: true,
       clip: { x: 0, y: Math.max(0, (top?.y ?? 0) - 80), width: 1280, height: 1150 },
     });
+    // The kept report opens again at its own address, in Chinese too.
+    await page.click(`a[href="/simulations/${id}"]`);
+    await page.waitForSelector("[data-testid=simulation-report] [data-testid=hits] tbody tr");
+    expect(page.url()).toBe(`${base}/simulations/${id}`);
+    await page.selectOption("[data-testid=language]", "zh");
+    await page.waitForSelector('h2:has-text("策略模拟")');
+    expect(await page.$$eval("[data-testid=hits] tbody tr", (rows) => rows.length)).toBe(
+      simulation.report.hits.length,
+    );
     await page.context().close();
   });
 
@@ -346,6 +355,9 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
       .locator("[data-testid=appeal-file]")
       .setInputFiles({ name: "salary.csv", mimeType: "text/csv", buffer: csv });
     await item.locator("[data-testid=appeal-files] li").waitFor();
+    expect(
+      await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
     await item.scrollIntoViewIfNeeded();
     await phone.screenshot({ path: join(SCREENSHOTS, "borrower-appeal.png") });
     await item.locator("[data-testid=appeal-submit]").click();

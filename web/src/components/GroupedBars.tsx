@@ -2,6 +2,9 @@ import { useMemo } from "react";
 import type uPlot from "uplot";
 import { UPlotChart } from "./UPlotChart.tsx";
 
+/** Module-level so the default keeps its identity across renders (the chart rebuilds when it changes). */
+const plain = (v: number) => String(v);
+
 export interface BarSeries {
   label: string;
   colour: string;
@@ -16,7 +19,7 @@ export function GroupedBars({
   categories,
   series,
   yLabel,
-  yValue = (v) => String(v),
+  yValue = plain,
   testId,
 }: {
   categories: string[];

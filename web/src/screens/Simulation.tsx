@@ -64,7 +64,8 @@ function Report({ simulation }: { simulation: SimulationView }) {
           current: r.current.policy,
           model: r.current.model,
           id: simulation.id,
-        })}
+        })}{" "}
+        <Link to={`/simulations/${encodeURIComponent(simulation.id)}`}>{t("simulation.permalink")}</Link>
       </p>
       <div className="kpis" data-testid="simulation-kpis">
         <div className="kpi">
