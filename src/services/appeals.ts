@@ -330,6 +330,42 @@ export async function getAppeal(deps: IngestDeps, appealId: string): Promise<App
   });
 }
 
+/** Every appeal of an account, newest first: what the borrower sees of their appeals and outcomes. */
+export async function accountAppeals(deps: IngestDeps, accountId: string): Promise<AppealView[]> {
+  return deps.store.db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom("appeals")
+      .selectAll()
+      .where("account_id", "=", accountId)
+      .where("kind", "=", "appeal")
+      .orderBy("filed_at", "desc")
+      .orderBy("id")
+      .limit(500)
+      .execute();
+    const evidence = await evidenceOf(
+      trx,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => view(r, evidence.get(r.id) ?? []));
+  });
+}
+
+/** One evidence file's bytes, for the reviewer to open; null when the appeal has no such file. */
+export async function getEvidence(
+  deps: IngestDeps,
+  appealId: string,
+  evidenceId: string,
+): Promise<{ filename: string; contentType: string; bytes: Buffer } | null> {
+  const row = await deps.store.db
+    .selectFrom("appeal_evidence")
+    .select(["filename", "content_type", "content"])
+    .where("appeal_id", "=", appealId)
+    .where("id", "=", evidenceId)
+    .executeTakeFirst();
+  if (row === undefined) return null;
+  return { filename: row.filename, contentType: row.content_type, bytes: Buffer.from(row.content, "base64") };
+}
+
 export interface ReviewerDecision {
   reviewer: string;
   outcome: AppealOutcome;

@@ -1,20 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { FEATURES, type FeatureName } from "../engine/features.ts";
+import { parsePolicyYaml } from "../engine/policy/document.ts";
+import { lintMessages, lintPolicy } from "../engine/policy/lint.ts";
 import type { Policy } from "../engine/policy.ts";
 import { toPointsModel } from "../engine/scorecard/pointsModel.ts";
+import type { Store } from "../store/connect.ts";
 import { type ActiveEngine, activeEngine } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { getModel } from "./modelRegistry.ts";
-import { readPolicyFile } from "./policyFiles.ts";
-import { policyOf } from "./policyVersions.ts";
+import { DEFAULT_POLICY_PATH, readPolicyFile } from "./policyFiles.ts";
+import { currentDeployment, policyOf } from "./policyVersions.ts";
 import { DONE } from "./review.ts";
 import { type SimulationReport, simulate, storeReport } from "./simulation.ts";
 
 export class SimulationRequestError extends Error {
   constructor(
-    readonly field: "policy" | "model" | "asOf",
+    readonly field: "policy" | "yaml" | "model" | "asOf",
     message: string,
+    /** For a document: each problem as `yaml:LINE:COLUMN message`. */
+    readonly problems: readonly string[] = [],
   ) {
     super(message);
   }
@@ -23,6 +28,8 @@ export class SimulationRequestError extends Error {
 export interface SimulationRequest {
   /** A stored policy version or, from the CLI, a policy file; absent: the policy in force. */
   policy?: string;
+  /** A candidate policy document not stored yet (the console's editor); instead of `policy`. */
+  yaml?: string;
   /** A model version from the registry; absent: the model in force. */
   model?: string;
   /** A past instant: replay the history as of then. Absent: the book as it is now. */
@@ -40,11 +47,21 @@ export const simulationJob = (id: string) => `simulation:${id}`;
 /** The candidate engine a request names: its policy and model, each defaulting to the one in force. */
 export async function candidateEngine(
   deps: Pick<IngestDeps, "store" | "engine">,
-  request: Pick<SimulationRequest, "policy" | "model">,
+  request: Pick<SimulationRequest, "policy" | "yaml" | "model">,
   allowFiles: boolean,
 ): Promise<ActiveEngine> {
   let policy: Policy = deps.engine.policy;
-  if (request.policy !== undefined) {
+  if (request.policy !== undefined && request.yaml !== undefined)
+    throw new SimulationRequestError("yaml", "name a stored policy version or send a document, not both");
+  if (request.yaml !== undefined) {
+    // The same checks as an imported version: a tier gap would leave scores no tier covers.
+    const lint = lintPolicy(request.yaml);
+    if (lint.policy === null || lint.findings.length > 0) {
+      const problems = lintMessages("yaml", lint);
+      throw new SimulationRequestError("yaml", problems.join("; "), problems);
+    }
+    policy = lint.policy;
+  } else if (request.policy !== undefined) {
     if (allowFiles && existsSync(request.policy)) policy = readPolicyFile(request.policy).policy;
     else {
       try {
@@ -103,4 +120,43 @@ export async function runSimulation(
   await storeReport(deps.store, report, request.by, now, id);
   await mark(DONE);
   return { id, report };
+}
+
+/** The YAML of the champion in force (the shipped default when none was activated): what an analyst edits. */
+export async function championYaml(store: Store): Promise<{ version: string; yaml: string }> {
+  const deployment = await currentDeployment(store);
+  if (deployment !== null) {
+    return store.db
+      .selectFrom("policy_versions")
+      .select(["version", "yaml"])
+      .where("version", "=", deployment.champion)
+      .executeTakeFirstOrThrow();
+  }
+  const yaml = readFileSync(DEFAULT_POLICY_PATH, "utf8");
+  const parsed = parsePolicyYaml(yaml);
+  return { version: parsed.ok ? parsed.policy.version : "default", yaml };
+}
+
+export interface StoredSimulation {
+  id: string;
+  asOf: string;
+  createdBy: string;
+  createdAt: string;
+  report: SimulationReport;
+}
+
+export async function getSimulation(store: Store, id: string): Promise<StoredSimulation | null> {
+  const row = await store.db
+    .selectFrom("simulation_reports")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (row === undefined) return null;
+  return {
+    id: row.id,
+    asOf: new Date(row.as_of).toISOString(),
+    createdBy: row.created_by,
+    createdAt: new Date(row.created_at).toISOString(),
+    report: JSON.parse(row.report) as SimulationReport,
+  };
 }

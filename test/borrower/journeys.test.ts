@@ -176,6 +176,21 @@ for (const { target, skip } of targets) {
       });
       expect(await ledgerKinds(appeal.appealId)).toEqual(["appeal"]);
       expect(await ledgerKinds(appeal.evidence[0].evidenceId)).toEqual(["evidence"]);
+      // The borrower's own list shows it; another account's does not.
+      expect((await api("GET", "/v1/accounts/a1/appeals")).body.appeals).toEqual([appeal]);
+      expect((await api("GET", "/v1/accounts/a2/appeals")).body.appeals).toEqual([]);
+      // The reviewer opens the file as uploaded; another appeal's id does not reach it.
+      const file = await app.inject({
+        method: "GET",
+        url: `/v1/appeals/${appeal.appealId}/evidence/${appeal.evidence[0].evidenceId}`,
+      });
+      expect(file.statusCode).toBe(200);
+      expect(file.headers["content-type"]).toBe("application/pdf");
+      expect(file.headers["x-content-type-options"]).toBe("nosniff");
+      expect(file.rawPayload.equals(INCOME_PROOF)).toBe(true);
+      const elsewhere = await api("GET", `/v1/appeals/apl_other/evidence/${appeal.evidence[0].evidenceId}`);
+      expect(elsewhere.status).toBe(404);
+      expect(elsewhere.type).toContain("application/problem+json");
       expect((await api("GET", "/v1/accounts/a1/decisions?changesOnly=true")).body.decisions[0].status).toBe(
         "appealed",
       );

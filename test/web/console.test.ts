@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +23,29 @@ interface DecisionJson {
   action: string;
   reasons: ReasonJson[];
 }
+interface DecisionViewJson extends DecisionJson {
+  status: string;
+  fromLimit: number;
+  toLimit: number;
+  decidedAt: string;
+}
+interface AppealJson {
+  appealId: string;
+  status: string;
+  outcomeLimit: number | null;
+  evidence: { evidenceId: string; sha256: string; sizeBytes: number }[];
+}
+interface SimulationJson {
+  id: string;
+  hitCount: number;
+  report: {
+    candidate: { policy: string };
+    actions: Record<string, { current: number; candidate: number }>;
+    exposure: { byRegion: Record<string, { exposureCurrent: number; exposureCandidate: number }> };
+    hits: { accountId: string; candidateAction: string }[];
+  };
+}
+type LineJson = Omit<AccountJson, "decisions"> & { limit: number; decisions: DecisionViewJson[] };
 interface AccountJson {
   accountId: string;
   available: number;
@@ -204,6 +228,208 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(await page.textContent("h2")).toBe("我的额度");
     await page.screenshot({ path: join(SCREENSHOTS, "borrower-mobile.png"), fullPage: true });
     await page.context().close();
+  });
+
+  it("runs a candidate policy from the simulation screen; the charts and the hit list match the API's report", async () => {
+    const page = await openPage(1280, 1000);
+    await page.goto(`${base}/simulations`);
+    const editor = page.locator("[data-testid=candidate-yaml]");
+    await page.waitForFunction(() =>
+      (document.querySelector("[data-testid=candidate-yaml]") as HTMLTextAreaElement | null)?.value.includes(
+        "version:",
+      ),
+    );
+    const inForce = await editor.inputValue();
+    expect(inForce).toBe((await api<{ yaml: string }>("/v1/simulations/baseline")).yaml);
+
+    // A broken document is refused with the line of the problem.
+    const broken = inForce.replace("maxLimit: 20000000", "maxLimit: lots");
+    const brokenLine = broken.split("\n").findIndex((l) => l.includes("maxLimit: lots")) + 1;
+    await editor.fill(broken);
+    await page.click("[data-testid=run-simulation]");
+    expect(await (await page.waitForSelector("[data-testid=simulation-error]")).textContent()).toContain(
+      `yaml:${brokenLine}:`,
+    );
+
+    // The analyst raises the score below which a line is in the riskiest tier, from 540 to 560.
+    const candidate = inForce
+      .replace(/^version: .*$/m, "version: console-tier-e-560")
+      .replace('["score < 540"]', '["score < 560"]')
+      .replace('["score >= 540", "score < 570"]', '["score >= 560", "score < 570"]');
+    expect(candidate).toContain('["score >= 560", "score < 570"]');
+    await editor.fill(candidate);
+    await page.click("[data-testid=run-simulation]");
+    const shown = await page.waitForSelector("[data-testid=simulation-report]");
+    const id = (await shown.getAttribute("data-simulation")) as string;
+    const simulation = await api<SimulationJson>(`/v1/simulations/${id}?hits=200`);
+    expect(simulation.report.candidate.policy).toBe("console-tier-e-560");
+    expect(simulation.hitCount).toBeGreaterThan(0);
+    expect(simulation.report.actions.decrease?.candidate).toBeGreaterThan(
+      simulation.report.actions.decrease?.current ?? 0,
+    );
+
+    await page.waitForSelector("[data-testid=actions-chart] canvas");
+    await page.waitForSelector("[data-testid=region-chart] canvas");
+    expect(await paintedPixels(page, "[data-testid=actions-chart] canvas")).toBeGreaterThan(500);
+    expect(await paintedPixels(page, "[data-testid=region-chart] canvas")).toBeGreaterThan(500);
+    const actions = await page.$$eval("[data-testid=actions-table] tbody tr", (rows) =>
+      rows.map((r) => [
+        r.getAttribute("data-action"),
+        [...r.querySelectorAll("td.num")].map((c) => Number(c.textContent?.replace(/,/g, ""))),
+      ]),
+    );
+    expect(Object.fromEntries(actions)).toEqual(
+      Object.fromEntries(
+        Object.entries(simulation.report.actions).map(([a, n]) => [a, [n.current, n.candidate]]),
+      ),
+    );
+    expect(
+      await page.$$eval("[data-testid=region-table] tbody tr", (rows) =>
+        rows.map((r) => r.getAttribute("data-region")),
+      ),
+    ).toEqual(Object.keys(simulation.report.exposure.byRegion).sort());
+    expect(
+      await page.$$eval("[data-testid=hits] tbody tr", (rows) =>
+        rows.map((r) => r.getAttribute("data-account")),
+      ),
+    ).toEqual(simulation.report.hits.map((h) => h.accountId));
+    expect(await page.textContent("[data-testid=hit-count]")).toBe(
+      simulation.hitCount.toLocaleString("en-US"),
+    );
+    const csvHref = (await page.getAttribute("[data-testid=hits-csv]", "href")) as string;
+    const csv = await (await fetch(`${base}${csvHref}`)).text();
+    expect(csv.trim().split("\n")).toHaveLength(simulation.hitCount + 1);
+
+    const top = await shown.boundingBox();
+    await page.screenshot({
+      path: join(SCREENSHOTS, "simulation.png"),
+      fullPage: true,
+      clip: { x: 0, y: Math.max(0, (top?.y ?? 0) - 80), width: 1280, height: 1150 },
+    });
+    // The kept report opens again at its own address, in Chinese too.
+    await page.click(`a[href="/simulations/${id}"]`);
+    await page.waitForSelector("[data-testid=simulation-report] [data-testid=hits] tbody tr");
+    expect(page.url()).toBe(`${base}/simulations/${id}`);
+    await page.selectOption("[data-testid=language]", "zh");
+    await page.waitForSelector('h2:has-text("策略模拟")');
+    expect(await page.$$eval("[data-testid=hits] tbody tr", (rows) => rows.length)).toBe(
+      simulation.report.hits.length,
+    );
+    await page.context().close();
+  });
+
+  it("a borrower files an appeal with evidence and a reviewer reverses it; the API and the ledger agree", async () => {
+    // An applied cut, recent enough to appeal, that is still the line's latest change.
+    const list = await api<{ accounts: { accountId: string }[] }>("/v1/accounts?changed=true&limit=500");
+    let found: { account: LineJson; decision: DecisionViewJson } | undefined;
+    for (const { accountId } of list.accounts) {
+      const account = await api<LineJson>(`/v1/accounts/${accountId}`);
+      const decision = account.decisions.find(
+        (d) =>
+          d.adverse &&
+          d.action === "decrease" &&
+          d.status === "applied" &&
+          d.toLimit === account.limit &&
+          Date.now() - Date.parse(d.decidedAt) < 80 * 86_400_000,
+      );
+      if (decision !== undefined) {
+        found = { account, decision };
+        break;
+      }
+    }
+    if (found === undefined) throw new Error("the demo has no recent applied cut to appeal");
+    const { account, decision } = found;
+    const ledgerBefore = await api<{ ok: boolean; entries: number }>("/v1/audit/verify");
+    const statement = "My income rose in October; the bank statement shows the new salary.";
+    const csv = Buffer.from(
+      "date,description,amount\n2026-10-25,salary,1850000\n2026-11-25,salary,1850000\n",
+    );
+
+    const phone = await openPage(390, 844, "en");
+    await phone.goto(`${base}/borrower/${account.accountId}`);
+    const item = phone.locator(`li[data-decision="${decision.decisionId}"]`);
+    await item.locator("[data-testid=appeal-open]").click();
+    await item.locator("[data-testid=appeal-statement]").fill(statement);
+    await item.locator("select").selectOption("bank_statement");
+    await item
+      .locator("[data-testid=appeal-file]")
+      .setInputFiles({ name: "salary.csv", mimeType: "text/csv", buffer: csv });
+    await item.locator("[data-testid=appeal-files] li").waitFor();
+    expect(
+      await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await item.scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: join(SCREENSHOTS, "borrower-appeal.png") });
+    await item.locator("[data-testid=appeal-submit]").click();
+    const filed = await item.locator("[data-testid=appeal-filed]").elementHandle();
+    const appealId = (await filed?.getAttribute("data-appeal")) as string;
+    expect(appealId).toMatch(/^apl_/);
+    await phone.context().close();
+
+    const open = await api<AppealJson>(`/v1/appeals/${appealId}`);
+    expect(open.status).toBe("open");
+    expect(open.evidence).toHaveLength(1);
+    expect(open.evidence[0]?.sha256).toBe(createHash("sha256").update(csv).digest("hex"));
+
+    const desk = await openPage();
+    await desk.goto(`${base}/appeals`);
+    await desk.click(`[data-testid=appeal-queue] tr[data-appeal="${appealId}"] a`);
+    await desk.waitForSelector("[data-testid=appeal-decision] ul li");
+    expect(await desk.textContent("[data-testid=appeal-statement-shown]")).toBe(statement);
+    const evidenceHref = (await desk.getAttribute("[data-testid=appeal-evidence] a", "href")) as string;
+    const served = Buffer.from(await (await fetch(`${base}${evidenceHref}`)).arrayBuffer());
+    expect(served.equals(csv)).toBe(true);
+    await desk.screenshot({ path: join(SCREENSHOTS, "appeal-review.png"), fullPage: true });
+
+    // A reason that says nothing is refused with the API's words, naming the field.
+    await desk.fill("[data-testid=decide-reason]", "ok");
+    await desk.click("[data-testid=decide-submit]");
+    expect(await (await desk.waitForSelector("[data-testid=decide-error]")).textContent()).toContain(
+      "/body/reason",
+    );
+    await desk.check("[data-testid=outcome-reverse]");
+    await desk.fill(
+      "[data-testid=decide-reason]",
+      "The statement shows salary of 18,500 yuan a month since October; the cut rested on the old income.",
+    );
+    await desk.click("[data-testid=decide-submit]");
+    await desk.waitForSelector("[data-testid=appeal-status][data-status=reversed]");
+    expect(await desk.textContent("[data-testid=appeal-outcome]")).toContain(
+      (decision.fromLimit / 100).toLocaleString("en-US"),
+    );
+    await desk.selectOption("[data-testid=language]", "zh");
+    expect(await desk.textContent("[data-testid=appeal-status]")).toContain("已撤销原决定");
+    expect(await desk.textContent("[data-testid=appeal-decision] h3")).toBe("被申诉的决定");
+    await desk.context().close();
+
+    // The borrower sees the outcome and the reviewer's reason beside the decision.
+    const back = await openPage(390, 844, "en");
+    await back.goto(`${base}/borrower/${account.accountId}`);
+    const outcome = await back.waitForSelector(
+      `li[data-decision="${decision.decisionId}"] [data-testid=appeal-filed][data-status=reversed]`,
+    );
+    expect(await outcome.textContent()).toContain("the cut rested on the old income");
+    expect(await back.textContent("[data-testid=borrower-total]")).toBe(
+      (decision.fromLimit / 100).toLocaleString("en-US", {
+        style: "currency",
+        currency: "CNY",
+        maximumFractionDigits: 0,
+      }),
+    );
+    await back.context().close();
+
+    const decided = await api<AppealJson>(`/v1/appeals/${appealId}`);
+    expect(decided.status).toBe("reversed");
+    expect(decided.outcomeLimit).toBe(decision.fromLimit);
+    const after = await api<LineJson>(`/v1/accounts/${account.accountId}`);
+    expect(after.limit).toBe(decision.fromLimit);
+    expect(after.decisions.find((d) => d.decisionId === decision.decisionId)?.status).toBe("reversed");
+    const queue = await api<{ appeals: { appealId: string }[] }>("/v1/appeals");
+    expect(queue.appeals.map((a) => a.appealId)).not.toContain(appealId);
+    // Filing sealed the appeal and its evidence; deciding sealed the outcome and the restoring change.
+    const ledgerAfter = await api<{ ok: boolean; entries: number }>("/v1/audit/verify");
+    expect(ledgerAfter.ok).toBe(true);
+    expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4);
   });
 
   it("shows the ledger verified on the audit screen, as the audit API says", async () => {

@@ -4,10 +4,12 @@ import type { MessageKey } from "./i18n/messages.ts";
 import { Link, useLocation } from "./router.tsx";
 import { Account } from "./screens/Account.tsx";
 import { Accounts } from "./screens/Accounts.tsx";
+import { AppealQueue, AppealReview } from "./screens/Appeals.tsx";
 import { Audit } from "./screens/Audit.tsx";
 import { Borrower } from "./screens/Borrower.tsx";
 import { DecisionExplanation } from "./screens/DecisionExplanation.tsx";
 import { Portfolio } from "./screens/Portfolio.tsx";
+import { Simulation } from "./screens/Simulation.tsx";
 
 interface Screen {
   /** Path pattern; `:name` segments are passed to render decoded. */
@@ -39,6 +41,17 @@ const SCREENS: Screen[] = [
     nav: { to: "/borrower", label: "nav.borrower" },
   },
   { pattern: "/borrower/:accountId", render: (p) => <Borrower accountId={p.accountId as string} /> },
+  { pattern: "/appeals", render: () => <AppealQueue />, nav: { to: "/appeals", label: "nav.appeals" } },
+  { pattern: "/appeals/:appealId", render: (p) => <AppealReview appealId={p.appealId as string} /> },
+  {
+    pattern: "/simulations",
+    render: () => <Simulation simulationId={null} />,
+    nav: { to: "/simulations", label: "nav.simulation" },
+  },
+  {
+    pattern: "/simulations/:simulationId",
+    render: (p) => <Simulation simulationId={p.simulationId as string} />,
+  },
 ];
 
 function match(pattern: string, path: string): Record<string, string> | null {

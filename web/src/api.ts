@@ -10,8 +10,23 @@ export class ApiError extends Error {
   }
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { headers: { accept: "application/json" } });
+export function getJson<T>(path: string): Promise<T> {
+  return answer<T>(fetch(path, { headers: { accept: "application/json" } }));
+}
+
+/** POSTs a JSON body; a problem+json answer becomes an ApiError carrying its detail. */
+export function postJson<T>(path: string, body: unknown): Promise<T> {
+  return answer<T>(
+    fetch(path, {
+      method: "POST",
+      headers: { accept: "application/json", "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+async function answer<T>(request: Promise<Response>): Promise<T> {
+  const response = await request;
   if (!response.ok) {
     const problem = (await response.json().catch(() => null)) as { detail?: string } | null;
     throw new ApiError(response.status, problem?.detail ?? `${response.status} ${response.statusText}`);

@@ -3,9 +3,12 @@
  * the server is bundled), so the console and the API cannot drift apart silently.
  */
 import type { listNotices } from "../../src/services/accountQueries.ts";
+import type { StoredSimulation } from "../../src/services/simulationRun.ts";
 
 export type { EventView } from "../../src/services/accountEvents.ts";
 export type { AccountDetail, AccountSummary, DecisionView } from "../../src/services/accountQueries.ts";
+export type { EvidenceKind } from "../../src/services/appealEvidence.ts";
+export type { AppealView } from "../../src/services/appeals.ts";
 export type { AuditReport } from "../../src/services/audit.ts";
 export type { DecisionExplanation, RuleTrace } from "../../src/services/decisionExplanation.ts";
 export type { JobProgress } from "../../src/services/jobProgress.ts";
@@ -15,6 +18,9 @@ export type {
   LimitChangePoint,
   PortfolioExposure,
 } from "../../src/services/portfolioQueries.ts";
+export type { HitAccount, SimulationReport } from "../../src/services/simulation.ts";
+/** A kept simulation as the API sends it: `report.hits` holds the first rows of `hitCount`. */
+export type SimulationView = StoredSimulation & { hitCount: number };
 export type NoticeView = Awaited<ReturnType<typeof listNotices>>[number];
 
 export interface FeatureDefinition {

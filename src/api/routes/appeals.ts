@@ -3,9 +3,11 @@ import { z } from "zod";
 import { EVIDENCE_KINDS, EVIDENCE_LIMITS, EvidenceRejected } from "../../services/appealEvidence.ts";
 import {
   AppealRefused,
+  accountAppeals,
   decideAppeal,
   fileAppeal,
   getAppeal,
+  getEvidence,
   reviewQueue,
   setAutomatedDecisionOptOut,
 } from "../../services/appeals.ts";
@@ -122,6 +124,19 @@ export const appealRoutes =
     );
 
     app.get(
+      "/v1/accounts/:accountId/appeals",
+      {
+        schema: {
+          summary: "An account's appeals with their status and outcome, newest first",
+          tags: ["appeals"],
+          params: z.object({ accountId }),
+          response: { 200: z.object({ appeals: z.array(appealView) }), 400: problemSchema },
+        },
+      },
+      async (request) => ({ appeals: await accountAppeals(headroom, request.params.accountId) }),
+    );
+
+    app.get(
       "/v1/appeals",
       {
         schema: {
@@ -148,6 +163,29 @@ export const appealRoutes =
         const appeal = await getAppeal(headroom, request.params.appealId);
         if (appeal === null) throw notFound(`appeal ${request.params.appealId}`);
         return appeal;
+      },
+    );
+
+    app.get(
+      "/v1/appeals/:appealId/evidence/:evidenceId",
+      {
+        schema: {
+          summary: "One evidence file as uploaded, for the reviewer to open",
+          tags: ["appeals"],
+          params: z.object({ appealId: z.string().min(1).max(64), evidenceId: z.string().min(1).max(64) }),
+          // No response schema: the answer is the file's bytes; a missing file is problem+json.
+        },
+      },
+      async (request, reply) => {
+        const { appealId, evidenceId } = request.params;
+        const file = await getEvidence(headroom, appealId, evidenceId);
+        if (file === null) throw notFound(`evidence ${evidenceId} of appeal ${appealId}`);
+        // Shown inline only for the checked types; nosniff keeps the browser from guessing others.
+        return reply
+          .type(file.contentType)
+          .header("x-content-type-options", "nosniff")
+          .header("content-disposition", `inline; filename*=UTF-8''${encodeURIComponent(file.filename)}`)
+          .send(file.bytes);
       },
     );
 

@@ -2,12 +2,15 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { REGIONS, SEGMENTS } from "../../engine/events.ts";
 import type { Headroom } from "../../services/headroom.ts";
-import { filterHits, hitsCsv, type SimulationReport } from "../../services/simulation.ts";
+import { filterHits, hitsCsv, MAX_HIT_LIST } from "../../services/simulation.ts";
 import {
   candidateEngine,
+  championYaml,
+  getSimulation,
   newSimulationId,
   runSimulation,
   SimulationRequestError,
+  type StoredSimulation,
   simulationJob,
 } from "../../services/simulationRun.ts";
 import { notFound, ProblemError, problemSchema } from "../problem.ts";
@@ -26,6 +29,63 @@ const hitSchema = z.object({
   pd: z.number(),
   worstDpdAfter: z.number().int().nullable(),
 });
+const group = z.object({
+  accounts: z.number().int(),
+  exposureNow: z.number().int(),
+  exposureCurrent: z.number().int(),
+  exposureCandidate: z.number().int(),
+});
+const byDpd = z.object({ dpd30: z.number().int(), dpd60: z.number().int() });
+const simulationView = z.object({
+  id: z.string(),
+  asOf: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  /** Rows of the who-is-hit list in the whole report; `report.hits` holds the first `?hits=` of them. */
+  hitCount: z.number().int(),
+  report: z.object({
+    mode: z.enum(["book", "replay"]),
+    asOf: z.number().int(),
+    candidate: z.object({ policy: z.string(), model: z.string(), policyHash: z.string() }),
+    current: z.object({ policy: z.string(), model: z.string() }),
+    accounts: z.number().int(),
+    actions: z.record(z.string(), z.object({ current: z.number().int(), candidate: z.number().int() })),
+    exposure: z.object({
+      total: group,
+      byRegion: z.record(z.string(), group),
+      bySegment: z.record(z.string(), group),
+      byTier: z.record(z.string(), group),
+    }),
+    expectedLoss: z.object({ current: z.number().int(), candidate: z.number().int() }),
+    adverseImpact: z.record(z.string(), z.object({ adverseRate: z.number(), ratioToLowest: z.number() })),
+    scorePsi: z.number(),
+    hits: z.array(hitSchema),
+    hitsTruncated: z.boolean(),
+    outcomes: z
+      .object({
+        observedUntil: z.number().int(),
+        bad: byDpd,
+        cuts: z.object({ current: z.number().int(), candidate: z.number().int() }),
+        wrongfulCuts: z.object({ current: byDpd, candidate: byDpd }),
+      })
+      .nullable(),
+  }),
+});
+const hitsShown = z.object({
+  hits: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_HIT_LIST)
+    .default(1000)
+    .describe("rows of the who-is-hit list to include"),
+});
+
+const withHits = (s: StoredSimulation, hits: number) => ({
+  ...s,
+  hitCount: s.report.hits.length,
+  report: { ...s.report, hits: s.report.hits.slice(0, hits) },
+});
 
 /**
  * Simulations as jobs: POST starts one (progress on /v1/jobs as `simulation:<id>`), GET reads the
@@ -38,14 +98,17 @@ export const simulationRoutes =
     const failed = new Map<string, string>();
     const running = new Set<string>();
 
-    const storedReport = async (id: string): Promise<SimulationReport | null> => {
-      const row = await headroom.store.db
-        .selectFrom("simulation_reports")
-        .select("report")
-        .where("id", "=", id)
-        .executeTakeFirst();
-      return row === undefined ? null : (JSON.parse(row.report) as SimulationReport);
-    };
+    app.get(
+      "/v1/simulations/baseline",
+      {
+        schema: {
+          summary: "The policy in force as YAML: the starting point of a candidate",
+          tags: ["simulations"],
+          response: { 200: z.object({ version: z.string(), yaml: z.string() }) },
+        },
+      },
+      async () => championYaml(headroom.store),
+    );
 
     app.post(
       "/v1/simulations",
@@ -55,7 +118,8 @@ export const simulationRoutes =
             "Start a simulation of a candidate policy version and/or model version over the book, or over the history replayed as of a past date",
           tags: ["simulations"],
           body: z.object({
-            policy: z.string().min(1).max(64).optional(),
+            policy: z.string().min(1).max(64).optional().describe("a stored policy version"),
+            yaml: z.string().min(1).max(1_000_000).optional().describe("or a candidate policy document"),
             model: z.string().min(1).max(64).optional(),
             asOf: z.iso.datetime().optional(),
             by: z.string().min(1).max(128),
@@ -68,31 +132,34 @@ export const simulationRoutes =
         },
       },
       async (request, reply) => {
-        const { policy, model, by } = request.body;
+        const { policy, yaml, model, by } = request.body;
         const asOf = request.body.asOf === undefined ? undefined : Date.parse(request.body.asOf);
-        if (policy === undefined && model === undefined)
+        if (policy === undefined && yaml === undefined && model === undefined)
           throw new ProblemError(
             422,
             "Invalid simulation",
-            "/body/policy: name a candidate policy and/or model",
+            "/body/policy: name a candidate policy (or send its document as yaml) and/or model",
           );
         const now = headroom.clock();
         if (asOf !== undefined && asOf > now)
           throw new ProblemError(422, "Invalid simulation", "/body/asOf: must not be in the future");
+        let candidate: Awaited<ReturnType<typeof candidateEngine>>;
         try {
-          await candidateEngine(headroom, { policy, model }, false);
+          candidate = await candidateEngine(headroom, { policy, yaml, model }, false);
         } catch (error) {
           if (error instanceof SimulationRequestError)
-            throw new ProblemError(422, "Invalid simulation", `/body/${error.field}: ${error.message}`);
+            throw new ProblemError(
+              422,
+              "Invalid simulation",
+              error.problems.length > 0
+                ? error.problems.map((p) => `/body/${p}`).join("; ")
+                : `/body/${error.field}: ${error.message}`,
+            );
           throw error;
         }
-        const id = newSimulationId(
-          policy ?? headroom.engine.policy.version,
-          model ?? headroom.engine.model.version,
-          now,
-        );
+        const id = newSimulationId(candidate.policy.version, candidate.model.version, now);
         running.add(id);
-        runSimulation(headroom, { policy, model, asOf, by }, { id })
+        runSimulation(headroom, { policy, yaml, model, asOf, by }, { id })
           .catch((error: unknown) => {
             request.log.error({ err: error, simulation: id }, "simulation failed");
             failed.set(id, error instanceof Error ? error.message : String(error));
@@ -109,8 +176,9 @@ export const simulationRoutes =
           summary: "A stored simulation report (202 while it runs)",
           tags: ["simulations"],
           params: idParams,
+          querystring: hitsShown,
           response: {
-            200: z.object({ id: z.string(), report: z.record(z.string(), z.unknown()) }),
+            200: simulationView,
             202: z.object({ id: z.string(), status: z.literal("running") }),
             404: problemSchema,
             500: problemSchema,
@@ -119,8 +187,8 @@ export const simulationRoutes =
       },
       async (request, reply) => {
         const { id } = request.params;
-        const report = await storedReport(id);
-        if (report !== null) return { id, report: { ...report } };
+        const simulation = await getSimulation(headroom.store, id);
+        if (simulation !== null) return withHits(simulation, request.query.hits);
         if (running.has(id)) return reply.code(202).send({ id, status: "running" as const });
         const why = failed.get(id);
         if (why !== undefined) throw new ProblemError(500, "Simulation failed", why);
@@ -150,8 +218,8 @@ export const simulationRoutes =
         },
       },
       async (request, reply) => {
-        const report = await storedReport(request.params.id);
-        if (report === null) throw notFound(`simulation ${request.params.id}`);
+        const report = (await getSimulation(headroom.store, request.params.id))?.report;
+        if (report === undefined) throw notFound(`simulation ${request.params.id}`);
         const { format, ...filter } = request.query;
         const hits = filterHits(report.hits, filter);
         if (format === "csv") {

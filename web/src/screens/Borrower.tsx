@@ -1,9 +1,34 @@
 import { useState } from "react";
 import { useApi } from "../api.ts";
+import { AppealForm, AppealStatus } from "../components/AppealForm.tsx";
 import { Async } from "../components/Async.tsx";
 import { useI18n } from "../i18n/I18n.tsx";
 import { navigate } from "../router.tsx";
-import type { AccountDetail, DecisionView } from "../types.ts";
+import type { AccountDetail, AppealView, DecisionView } from "../types.ts";
+
+/** Statuses of an adverse decision the borrower can still appeal (not already appealed or undone). */
+const APPEALABLE = new Set(["applied", "scheduled", "pending_review"]);
+const appealable = (d: DecisionView | undefined): d is DecisionView =>
+  d?.adverse === true && APPEALABLE.has(d.status);
+
+/** The latest appeal of the decision if there is one, else the form to file one if it can be appealed. */
+function AppealOf({
+  accountId,
+  decision,
+  appeals,
+  onFiled,
+}: {
+  accountId: string;
+  decision: DecisionView | undefined;
+  appeals: AppealView[];
+  onFiled: () => void;
+}) {
+  if (decision === undefined) return null;
+  const appeal = appeals.find((a) => a.decisionId === decision.decisionId);
+  if (appeal !== undefined) return <AppealStatus appeal={appeal} />;
+  if (!appealable(decision)) return null;
+  return <AppealForm accountId={accountId} decisionId={decision.decisionId} onFiled={onFiled} />;
+}
 
 function AccountPicker({ initial }: { initial: string }) {
   const { t } = useI18n();
@@ -26,16 +51,25 @@ function AccountPicker({ initial }: { initial: string }) {
 
 /**
  * What a borrower sees on a phone: limit and available credit, any announced change, and every
- * change with the reasons given for it, in their language. (Login comes with issue 7; until then
- * the account id is in the URL.)
+ * change with the reasons given for it, in their language, and a way to appeal each adverse one.
+ * (Login comes with issue 7; until then the account id is in the URL.)
  */
 export function Borrower({ accountId }: { accountId: string | null }) {
   const { t, code, money, date, lang } = useI18n();
   const id = accountId === null ? null : encodeURIComponent(accountId);
   const account = useApi<AccountDetail>(id === null ? null : `/v1/accounts/${id}`);
+  // Filing an appeal changes the decision's status and the list of appeals: both are fetched again.
+  const [filed, setFiled] = useState(0);
   const decisions = useApi<{ decisions: DecisionView[] }>(
     id === null ? null : `/v1/accounts/${id}/decisions?changesOnly=true&limit=100`,
+    filed,
   );
+  const appealList = useApi<{ appeals: AppealView[] }>(
+    id === null ? null : `/v1/accounts/${id}/appeals`,
+    filed,
+  );
+  const appeals = appealList.state === "ready" ? appealList.data.appeals : [];
+  const onFiled = () => setFiled((n) => n + 1);
   return (
     <div className="screen borrower">
       <h2>{t("borrower.title")}</h2>
@@ -49,7 +83,8 @@ export function Borrower({ accountId }: { accountId: string | null }) {
             );
             const announced =
               decisions.state === "ready"
-                ? decisions.data.decisions.find((d) => d.status === "scheduled")
+                ? // An appealed announcement is paused, not gone: it still shows, with its appeal.
+                  decisions.data.decisions.find((d) => d.status === "scheduled" || d.status === "appealed")
                 : undefined;
             return (
               <>
@@ -80,6 +115,12 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                         <li key={r.code}>{lang === "zh" ? r.zh : r.en}</li>
                       ))}
                     </ul>
+                    <AppealOf
+                      accountId={a.accountId}
+                      decision={announced}
+                      appeals={appeals}
+                      onFiled={onFiled}
+                    />
                   </div>
                 )}
                 <h3>{t("borrower.history")}</h3>
@@ -112,6 +153,12 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                               </ul>
                             </div>
                           )}
+                          <AppealOf
+                            accountId={a.accountId}
+                            decision={decision}
+                            appeals={appeals}
+                            onFiled={onFiled}
+                          />
                         </li>
                       );
                     })}

@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildServer } from "../../src/api/server.ts";
+import { parsePolicyYaml } from "../../src/engine/policy/document.ts";
+import { seedDemo } from "../../src/services/demo/seedDemo.ts";
+import { activeEngine } from "../../src/services/engineConfig.ts";
+import type { Headroom } from "../../src/services/headroom.ts";
+import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
+import { simulate } from "../../src/services/simulation.ts";
+import { manualClock, storeTargets } from "../support/stores.ts";
+
+const END = Date.UTC(2026, 5, 30);
+const DEFAULT_YAML = readFileSync(DEFAULT_POLICY_PATH, "utf8");
+/** Increases wait for six months on book instead of three: the younger lines in good standing lose theirs. */
+const RAISED = DEFAULT_YAML.replace("version: policy-1", "version: increase-after-6m").replace(
+  '"monthsOnBook >= 3"',
+  '"monthsOnBook >= 6"',
+);
+
+for (const { target, skip } of await storeTargets("the simulation API tests")) {
+  describe.skipIf(skip)(`simulation API on ${target.name} over a seeded demo`, () => {
+    let headroom: Headroom & { dispose(): Promise<void> };
+    let app: FastifyInstance;
+
+    beforeAll(async () => {
+      headroom = await target.open(manualClock(END).now);
+      await seedDemo(headroom, { borrowers: 150, months: 4, seed: 7, end: END });
+      app = await buildServer(headroom, { consoleDir: "/nonexistent" });
+    });
+    /** Simulations run as jobs: polls until the report is kept. */
+    const reportOf = async (id: string, hits: number) => {
+      for (;;) {
+        const polled = await app.inject({ method: "GET", url: `/v1/simulations/${id}?hits=${hits}` });
+        if (polled.statusCode === 200) return polled.json();
+        expect(polled.statusCode).toBe(202);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+
+    afterAll(async () => {
+      await app?.close();
+      await headroom?.dispose();
+    });
+
+    it("offers the policy in force as the starting point", async () => {
+      const response = await app.inject({ method: "GET", url: "/v1/simulations/baseline" });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ version: "policy-1", yaml: DEFAULT_YAML });
+    });
+
+    it("runs a candidate over the book, keeps the report and serves its hits as CSV; the book is untouched", async () => {
+      expect(RAISED).toContain('"monthsOnBook >= 6"');
+      const before = await headroom.store.db
+        .selectFrom("credit_lines")
+        .selectAll()
+        .orderBy("account_id")
+        .execute();
+      const decisions = await headroom.store.db.selectFrom("decisions").select("id").execute();
+
+      const run = await app.inject({
+        method: "POST",
+        url: "/v1/simulations",
+        payload: { yaml: RAISED, by: "analyst-ann" },
+      });
+      expect(run.statusCode).toBe(202);
+      const body = await reportOf(run.json().id, 5);
+      expect(body.createdBy).toBe("analyst-ann");
+      expect(body.report.candidate.policy).toBe("increase-after-6m");
+      expect(body.report.current.policy).toBe("policy-1");
+
+      // The same comparison made directly with the service gives the same report.
+      const parsed = parsePolicyYaml(RAISED);
+      if (!parsed.ok) throw new Error("fixture does not parse");
+      const direct = await simulate(
+        headroom.store,
+        headroom.engine,
+        activeEngine(parsed.policy, headroom.engine.model, headroom.engine.pricing),
+        { asOf: END },
+      );
+      expect(direct.hits.length).toBeGreaterThan(5);
+      expect(body.hitCount).toBe(direct.hits.length);
+      expect(body.report.hits).toEqual(direct.hits.slice(0, 5));
+      expect(body.report.actions).toEqual(direct.actions);
+      expect(body.report.exposure).toEqual(direct.exposure);
+      expect(body.report.accounts).toBe(before.filter((l) => l.status !== "CLOSED").length);
+
+      const again = await app.inject({ method: "GET", url: `/v1/simulations/${body.id}?hits=100000` });
+      expect(again.statusCode).toBe(200);
+      expect(again.json().report.hits).toEqual(direct.hits);
+
+      const csv = await app.inject({ method: "GET", url: `/v1/simulations/${body.id}/hits?format=csv` });
+      expect(csv.statusCode).toBe(200);
+      expect(csv.headers["content-type"]).toContain("text/csv");
+      const rows = csv.body.trim().split("\n");
+      expect(rows).toHaveLength(direct.hits.length + 1);
+      expect(rows[1]?.split(",")[0]).toBe(direct.hits[0]?.accountId);
+
+      const after = await headroom.store.db
+        .selectFrom("credit_lines")
+        .selectAll()
+        .orderBy("account_id")
+        .execute();
+      expect(after).toEqual(before);
+      expect(await headroom.store.db.selectFrom("decisions").select("id").execute()).toHaveLength(
+        decisions.length,
+      );
+    });
+
+    it("refuses a candidate that does not validate, naming the line, and an unknown report", async () => {
+      const broken = DEFAULT_YAML.replace("maxLimit: 20000000", "maxLimit: lots");
+      const line = broken.split("\n").findIndex((l) => l.includes("maxLimit: lots")) + 1;
+      const response = await app.inject({
+        method: "POST",
+        url: "/v1/simulations",
+        payload: { yaml: broken, by: "analyst-ann" },
+      });
+      expect(response.statusCode).toBe(422);
+      expect(response.headers["content-type"]).toContain("application/problem+json");
+      expect(response.json().detail).toContain(`/body/yaml:${line}:`);
+      const gap = await app.inject({
+        method: "POST",
+        url: "/v1/simulations",
+        payload: { yaml: DEFAULT_YAML.replace('["score >= 606"]', '["score >= 630"]'), by: "analyst-ann" },
+      });
+      expect(gap.statusCode).toBe(422);
+      expect(gap.json().detail).toContain("tier-gap");
+      const missing = await app.inject({ method: "POST", url: "/v1/simulations", payload: { yaml: "x" } });
+      expect(missing.statusCode).toBe(400);
+      expect(missing.json().detail).toContain("/body/by");
+      const unknown = await app.inject({ method: "GET", url: "/v1/simulations/sim_nope" });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.headers["content-type"]).toContain("application/problem+json");
+    });
+  });
+}
