@@ -31,6 +31,16 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
     drop: async () => {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
+      // A closed pool's sockets may still be finishing their goodbye; forcing the drop at once would
+      // answer them with a fatal error that surfaces as an uncaught exception in the test process.
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const { rows } = await c.query<{ n: string }>(
+          "select count(*) as n from pg_stat_activity where datname = $1",
+          [name],
+        );
+        if (Number(rows[0]?.n) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     },
