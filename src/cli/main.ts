@@ -4,6 +4,7 @@ import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
 import { registerPolicyCommands } from "./policyCommands.ts";
 import { addSimulateCommand } from "./simulateCommand.ts";
+import { addStreamCommands } from "./streamCommands.ts";
 
 function wholeNumber(value: string): number {
   const n = Number(value);
@@ -75,6 +76,7 @@ audit
 registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());
 addSimulateCommand(program, () => program.opts());
+addStreamCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);
