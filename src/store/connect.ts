@@ -52,6 +52,12 @@ export async function openStore(
         ? { connectionString: target, max: 1, idleTimeoutMillis: 0 }
         : { connectionString: target, max: 8 },
     );
+    // A pinned session that dies while idle is the stream worker's lease lost; its fence and lease
+    // checks notice on their next query and stop the worker, so the pool's report is not fatal here.
+    if (options.singleSession === true) {
+      pool.on("error", () => {});
+      pool.on("connect", (client) => client.on("error", () => {}));
+    }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = {
       db,

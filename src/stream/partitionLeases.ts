@@ -44,12 +44,17 @@ export class PartitionLeases {
     return row.locked;
   }
 
+  /** Throws when the session that took the locks is gone (they went with it). */
+  async verify(): Promise<void> {
+    await this.fence(this.db);
+  }
+
   async release(partition: number): Promise<void> {
     await sql`select pg_advisory_unlock(${this.streamKey}::int4, ${partition}::int4)`.execute(this.db);
   }
 
   /** Throws unless the transaction runs on the session holding this worker's locks. */
-  async fence(trx: Transaction<Database>): Promise<void> {
+  async fence(trx: Transaction<Database> | Kysely<Database>): Promise<void> {
     if (this.session === null) return;
     const row = await sql<{ pid: number }>`select pg_backend_pid() as pid`
       .execute(trx)

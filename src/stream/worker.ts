@@ -100,6 +100,7 @@ export class StreamWorker {
     if (this.claiming || this.stopping) return;
     this.claiming = true;
     try {
+      await this.leases.verify();
       const now = Date.now();
       for (let partition = 0; partition < this.options.partitions; partition++) {
         if (this.owned.has(partition)) continue;
