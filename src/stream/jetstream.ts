@@ -65,14 +65,22 @@ export async function positionConsumer(
   });
 }
 
-/** Events not yet acknowledged on a partition: waiting plus handed out. */
+/**
+ * Events not yet acknowledged on a partition: waiting plus handed out; null while its consumer does
+ * not exist (no worker has taken the partition yet, or a new owner is recreating it).
+ */
 export async function partitionLag(
   jsm: JetStreamManager,
   stream: string,
   partition: number,
-): Promise<number> {
-  const info = await jsm.consumers.info(stream, consumerName(partition));
-  return info.num_pending + info.num_ack_pending;
+): Promise<number | null> {
+  try {
+    const info = await jsm.consumers.info(stream, consumerName(partition));
+    return info.num_pending + info.num_ack_pending;
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
 }
 
 function isMissing(error: unknown): boolean {

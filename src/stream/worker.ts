@@ -65,7 +65,8 @@ export class StreamWorker {
       ["partition"],
       async (set) => {
         for (const partition of this.owned.keys()) {
-          set(await partitionLag(this.jsm, this.options.stream, partition), { partition: String(partition) });
+          const lag = await partitionLag(this.jsm, this.options.stream, partition);
+          if (lag !== null) set(lag, { partition: String(partition) });
         }
       },
     );

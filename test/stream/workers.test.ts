@@ -149,7 +149,7 @@ describe.skipIf(skip)("stream workers on NATS JetStream and PostgreSQL", () => {
       return ready?.checks.partitions?.split(",").length === PARTITIONS;
     });
     await until("every partition to be acknowledged", 150_000, async () => {
-      for (let p = 0; p < PARTITIONS; p++) if ((await partitionLag(jsm, stream, p)) > 0) return false;
+      for (let p = 0; p < PARTITIONS; p++) if ((await partitionLag(jsm, stream, p)) !== 0) return false;
       return true;
     });
 
