@@ -5,7 +5,8 @@ import pino from "pino";
 import { collectDefaultMetrics } from "prom-client";
 import { buildOpsServer } from "../api/opsServer.ts";
 import { openHeadroom } from "../services/headroom.ts";
-import { DEFAULT_NATS_URL, ensureEventStream } from "../stream/jetstream.ts";
+import { relayDecisions } from "../stream/decisionRelay.ts";
+import { DEFAULT_NATS_URL, ensureDecisionStream, ensureEventStream } from "../stream/jetstream.ts";
 import { PartitionLeases } from "../stream/partitionLeases.ts";
 import { DEFAULT_PARTITIONS, DEFAULT_STREAM, parsePartitionList } from "../stream/partitions.ts";
 import { eventsFromFile, generatedEvents, publishEvents } from "../stream/publisher.ts";
@@ -66,6 +67,14 @@ export function addStreamCommands(program: Command, globals: () => { database?: 
 
   streamOptions(
     program
+      .command("relay")
+      .description("publish committed decisions, in commit order, to the <stream>_DECISIONS stream"),
+  )
+    .option("--interval <ms>", "pause between passes", positive, 500)
+    .action((opts: StreamOptions & { interval: number }) => runRelay(globals().database, opts));
+
+  streamOptions(
+    program
       .command("publish")
       .description("put events on the stream, from a file of JSON lines or generated demo behaviour"),
   )
@@ -98,6 +107,39 @@ export function addStreamCommands(program: Command, globals: () => { database?: 
         await nc.drain();
       }
     });
+}
+
+async function runRelay(
+  databaseUrl: string | undefined,
+  opts: StreamOptions & { interval: number },
+): Promise<void> {
+  const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
+  const headroom = await openHeadroom(databaseUrl === undefined ? {} : { databaseUrl });
+  const nc = await connect({ servers: opts.nats, name: `headroom-relay-${process.pid}` });
+  await ensureDecisionStream(await jetstreamManager(nc), opts.stream);
+  const js = jetstream(nc);
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  while (!stopped) {
+    try {
+      const relayed = await relayDecisions(
+        headroom.store,
+        js,
+        { stream: opts.stream, partitions: opts.partitionCount },
+        headroom.clock,
+      );
+      if (relayed > 0) logger.info({ relayed }, "decisions published");
+    } catch (error) {
+      logger.error({ err: error }, "relay pass failed; will retry");
+    }
+    await new Promise((resolve) => setTimeout(resolve, opts.interval));
+  }
+  await nc.drain();
+  await headroom.close();
 }
 
 async function runWorker(

@@ -20,13 +20,30 @@ const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
 /** Creates the event stream (one subject per partition) if it is not there yet. */
 export async function ensureEventStream(jsm: JetStreamManager, stream: string): Promise<void> {
+  await ensureStream(jsm, stream, `${stream}.*`);
+}
+
+/** The stream downstream systems read decisions from: `<events stream>_DECISIONS`. */
+export function decisionStreamName(stream: string): string {
+  return `${stream}_DECISIONS`;
+}
+
+export function decisionSubject(stream: string, partition: number): string {
+  return `${decisionStreamName(stream)}.${partition}`;
+}
+
+export async function ensureDecisionStream(jsm: JetStreamManager, stream: string): Promise<void> {
+  await ensureStream(jsm, decisionStreamName(stream), `${decisionStreamName(stream)}.*`);
+}
+
+async function ensureStream(jsm: JetStreamManager, name: string, subject: string): Promise<void> {
   try {
-    await jsm.streams.info(stream);
+    await jsm.streams.info(name);
   } catch (error) {
     if (!isMissing(error)) throw error;
     await jsm.streams.add({
-      name: stream,
-      subjects: [`${stream}.*`],
+      name,
+      subjects: [subject],
       storage: StorageType.File,
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     });
