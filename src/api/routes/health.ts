@@ -13,9 +13,26 @@ export interface ReadinessProbe {
   check(): Promise<string>;
 }
 
+/** A probe's answer, or 503 problem+json naming the probe that failed. */
+async function answer(probe: ReadinessProbe): Promise<string> {
+  try {
+    return await probe.check();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ProblemError(503, "Not Ready", `${probe.name}: ${reason}`);
+  }
+}
+
 export const healthRoutes =
   (headroom: Headroom, probes: readonly ReadinessProbe[] = []): FastifyPluginAsyncZod =>
   async (app) => {
+    const storeProbe: ReadinessProbe = {
+      name: "store",
+      check: async () => {
+        await sql`select 1`.execute(headroom.store.db);
+        return headroom.store.dialect;
+      },
+    };
     app.get(
       "/healthz",
       {
@@ -46,13 +63,9 @@ export const healthRoutes =
         },
       },
       async () => {
+        await answer(storeProbe);
         const checks: Record<string, string> = {};
-        try {
-          await sql`select 1`.execute(headroom.store.db);
-          for (const probe of probes) checks[probe.name] = await probe.check();
-        } catch (error) {
-          throw new ProblemError(503, "Not Ready", error instanceof Error ? error.message : String(error));
-        }
+        for (const probe of probes) checks[probe.name] = await answer(probe);
         return {
           status: "ready" as const,
           store: headroom.store.dialect,
