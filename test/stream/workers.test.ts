@@ -12,8 +12,11 @@ import { freshStreamName, NATS_URL, natsConnection } from "../support/nats.ts";
 import { freePort, runHeadroom } from "../support/server.ts";
 import { freshPostgresDatabase, postgresAvailability } from "../support/stores.ts";
 
-/** 100,000 by default (the figure); HEADROOM_STREAM_TEST_EVENTS lowers it for a quick run. */
-const EVENTS = Number(process.env.HEADROOM_STREAM_TEST_EVENTS ?? 100_000);
+/**
+ * The issue's 100,000 in CI (about 75 s on an idle 2-core machine); 20,000 in a local run, where
+ * the whole suite shares the cores. HEADROOM_STREAM_TEST_EVENTS sets it either way.
+ */
+const EVENTS = Number(process.env.HEADROOM_STREAM_TEST_EVENTS ?? (process.env.CI ? 100_000 : 20_000));
 const PARTITIONS = 16;
 const END = Date.UTC(2026, 5, 1);
 
@@ -139,7 +142,7 @@ describe.skipIf(skip)("stream workers on NATS JetStream and PostgreSQL", () => {
             .executeTakeFirstOrThrow()
         ).n,
       );
-    await until("a third of the events to commit", 120_000, async () => (await stored()) >= EVENTS / 3);
+    await until("a third of the events to commit", 200_000, async () => (await stored()) >= EVENTS / 3);
     doomed.kill("SIGKILL");
     const atKill = await stored();
     expect(atKill).toBeLessThan(EVENTS * 0.9);
@@ -148,7 +151,7 @@ describe.skipIf(skip)("stream workers on NATS JetStream and PostgreSQL", () => {
       const ready = await readiness(survivor);
       return ready?.checks.partitions?.split(",").length === PARTITIONS;
     });
-    await until("every partition to be acknowledged", 150_000, async () => {
+    await until("every partition to be acknowledged", 400_000, async () => {
       for (let p = 0; p < PARTITIONS; p++) if ((await partitionLag(jsm, stream, p)) !== 0) return false;
       return true;
     });
@@ -178,5 +181,5 @@ describe.skipIf(skip)("stream workers on NATS JetStream and PostgreSQL", () => {
     );
     const audit = await verifyLedger(headroom.store);
     expect(audit.problems).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 });
