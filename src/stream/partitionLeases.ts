@@ -22,6 +22,7 @@ export class LeaseLostError extends Error {
 export class PartitionLeases {
   private session: number | null = null;
   private readonly streamKey: number;
+  private readonly wantKey: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -29,6 +30,28 @@ export class PartitionLeases {
   ) {
     // Advisory lock keys are two signed 32-bit integers.
     this.streamKey = accountHash(stream) | 0;
+    this.wantKey = accountHash(`${stream}#want`) | 0;
+  }
+
+  /**
+   * Says, for as long as this session lives, that this worker prefers these partitions (a shared
+   * lock per partition), so a worker holding one of them in the meantime hands it back.
+   */
+  async want(partitions: readonly number[]): Promise<void> {
+    for (const partition of partitions) {
+      await sql`select pg_advisory_lock_shared(${this.wantKey}::int4, ${partition}::int4)`.execute(this.db);
+    }
+  }
+
+  /** Whether another live worker prefers this partition. */
+  async wantedElsewhere(partition: number): Promise<boolean> {
+    const row = await sql<{ free: boolean }>`
+      select pg_try_advisory_lock(${this.wantKey}::int4, ${partition}::int4) as free`
+      .execute(this.db)
+      .then((r) => r.rows[0]);
+    if (row?.free !== true) return true;
+    await sql`select pg_advisory_unlock(${this.wantKey}::int4, ${partition}::int4)`.execute(this.db);
+    return false;
   }
 
   /** Takes the partition if no other session holds it. */

@@ -79,6 +79,7 @@ export class StreamWorker {
     void this.nc.closed().then((error) => {
       if (!this.stopping) this.onFatal(error ?? new Error("NATS connection closed"));
     });
+    await this.leases.want(this.options.preferred);
     await this.claimFree();
     this.leaseTimer = setInterval(() => void this.claimFree(), this.options.leaseIntervalMs);
   }
@@ -106,6 +107,10 @@ export class StreamWorker {
       for (let partition = 0; partition < this.options.partitions; partition++) {
         if (this.owned.has(partition)) continue;
         if (!this.options.preferred.includes(partition)) {
+          if (await this.leases.wantedElsewhere(partition)) {
+            this.freeSince.delete(partition);
+            continue;
+          }
           const since = this.freeSince.get(partition) ?? now;
           this.freeSince.set(partition, since);
           if (now - since < this.options.takeoverAfterMs) {
@@ -148,6 +153,12 @@ export class StreamWorker {
           messages.push(message);
         }
         if (messages.length > 0) await this.apply(messages, log);
+        if (!this.options.preferred.includes(partition) && (await this.leases.wantedElsewhere(partition))) {
+          // Its preferred worker is back: hand it over at a batch boundary, acks sent first.
+          await this.nc.flush();
+          log.info("partition handed back");
+          break;
+        }
       }
     } catch (error) {
       if (error instanceof LeaseLostError) return this.fail(error);
