@@ -40,6 +40,8 @@ export class StreamWorker {
   private readonly owned = new Map<number, Promise<void>>();
   private readonly freeSince = new Map<number, number>();
   private stopping = false;
+  /** A lease pass is running; the timer skips a tick rather than run two at once. */
+  private claiming = false;
   private leaseTimer: NodeJS.Timeout | undefined;
   private readonly js: JetStreamClient;
   private jsm!: JetStreamManager;
@@ -95,8 +97,6 @@ export class StreamWorker {
     await Promise.all(this.owned.values());
     await this.nc.flush();
   }
-
-  private claiming = false;
 
   private async claimFree(): Promise<void> {
     if (this.claiming || this.stopping) return;

@@ -1,17 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, describe, expect, it } from "vitest";
-import { natsConnection } from "../support/nats.ts";
+import { freshStreamName, natsConnection } from "../support/nats.ts";
 import { runToEnd } from "../support/server.ts";
 
 const nats = await natsConnection();
-await nats.nc?.close();
 if (nats.nc === null) console.warn(`SKIPPED: publishing a bad events file (${nats.reason})`);
 
 describe("stream CLI refuses bad input with a plain message", () => {
   const dir = mkdtempSync(join(tmpdir(), "headroom-stream-cli-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const stream = freshStreamName();
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (nats.nc === null) return;
+    await (await jetstreamManager(nats.nc)).streams.delete(stream).catch(() => false);
+    await nats.nc.drain();
+  });
 
   it("worker needs PostgreSQL", async () => {
     const run = await runToEnd(["--database", `sqlite:${join(dir, "w.db")}`, "worker"]);
@@ -37,7 +43,7 @@ describe("stream CLI refuses bad input with a plain message", () => {
       file,
       `${JSON.stringify({ id: "e1", accountId: "a1", type: "login", occurredAt: "nope", data: {} })}\n`,
     );
-    const run = await runToEnd(["publish", file]);
+    const run = await runToEnd(["publish", file, "--stream", stream]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/events\.jsonl:1: occurredAt/);
   });
