@@ -1,5 +1,6 @@
 import { SingleBar } from "cli-progress";
 import pino from "pino";
+import { collectDefaultMetrics } from "prom-client";
 import { buildServer } from "../api/server.ts";
 import { isoDate } from "../engine/time.ts";
 import { verifyLedger } from "../services/audit.ts";
@@ -48,6 +49,7 @@ async function demo(headroom: Headroom, borrowers: number, months: number, seed:
 async function serve(headroom: Headroom, host: string, port: number, background = true): Promise<void> {
   const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
   const app = await buildServer(headroom, { logger: true });
+  collectDefaultMetrics({ register: headroom.metrics.registry });
   const stopBackground = background
     ? startBackground(headroom, logger, {
         noticeIntervalMs: 1000,

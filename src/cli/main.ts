@@ -4,6 +4,7 @@ import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
 import { registerPolicyCommands } from "./policyCommands.ts";
 import { addSimulateCommand } from "./simulateCommand.ts";
+import { addStreamCommands } from "./streamCommands.ts";
 import { addStressCommand } from "./stressCommand.ts";
 
 function wholeNumber(value: string): number {
@@ -79,6 +80,7 @@ addStressCommand(
   addSimulateCommand(program, () => program.opts()),
   () => program.opts(),
 );
+addStreamCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,6 +1,7 @@
 import { setImmediate } from "node:timers/promises";
 import type { CreditEvent } from "../engine/events.ts";
 import { type IngestDeps, type IngestResult, ingestBatches, MAX_EVENTS_PER_TRANSACTION } from "./ingest.ts";
+import type { Metrics } from "./metrics.ts";
 
 const MAX_GATHER_ROUNDS = 8;
 
@@ -19,13 +20,19 @@ export class EventIntake {
   private readonly waiting: Waiting[] = [];
   private draining = false;
 
-  constructor(private readonly deps: IngestDeps) {}
+  constructor(
+    private readonly deps: IngestDeps,
+    private readonly metrics?: Metrics,
+  ) {}
 
-  submit(events: readonly CreditEvent[]): Promise<IngestResult> {
-    return new Promise((resolve, reject) => {
+  async submit(events: readonly CreditEvent[]): Promise<IngestResult> {
+    const started = performance.now();
+    const result = await new Promise<IngestResult>((resolve, reject) => {
       this.waiting.push({ events, resolve, reject });
       if (!this.draining) void this.drain();
     });
+    this.metrics?.recordBatch(result, (performance.now() - started) / 1000);
+    return result;
   }
 
   private async drain(): Promise<void> {

@@ -1,25 +1,42 @@
-import { openStore } from "../store/connect.ts";
+import { openStore, type StoreOptions } from "../store/connect.ts";
 import { EventIntake } from "./eventIntake.ts";
 import type { IngestDeps } from "./ingest.ts";
+import { Metrics } from "./metrics.ts";
 import { Mutex } from "./mutex.ts";
 import { loadActiveEngine } from "./policyVersions.ts";
 
 export interface Headroom extends IngestDeps {
   /** Where concurrent batches enter, so they can commit together. */
   intake: EventIntake;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
 /** Opens the store (migrating it), compiles the policy deployment in force and shares one write lock. */
 export async function openHeadroom(
-  options: { databaseUrl?: string; clock?: () => number } = {},
+  options: {
+    databaseUrl?: string;
+    clock?: () => number;
+    store?: StoreOptions;
+    fence?: IngestDeps["fence"];
+  } = {},
 ): Promise<Headroom> {
-  const store = await openStore(options.databaseUrl ?? process.env.HEADROOM_DATABASE_URL);
+  const store = await openStore(options.databaseUrl ?? process.env.HEADROOM_DATABASE_URL, options.store);
   const deps: IngestDeps = {
     store,
     engine: await loadActiveEngine(store),
     clock: options.clock ?? Date.now,
     writeLock: new Mutex(),
+    ...(options.fence === undefined ? {} : { fence: options.fence }),
   };
-  return { ...deps, intake: new EventIntake(deps), close: () => store.close() };
+  const metrics = new Metrics();
+  metrics.gauge("headroom_outbox_backlog", "Notices in the outbox not yet delivered", [], async (set) => {
+    const row = await store.db
+      .selectFrom("outbox")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    set(Number(row?.n ?? 0));
+  });
+  return { ...deps, intake: new EventIntake(deps, metrics), metrics, close: () => store.close() };
 }

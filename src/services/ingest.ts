@@ -1,8 +1,10 @@
+import type { Transaction } from "kysely";
 import { decide } from "../engine/decide.ts";
 import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
+import type { Database } from "../store/schema.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
@@ -28,6 +30,11 @@ export interface IngestDeps {
   engine: ActiveEngine;
   clock: () => number;
   writeLock: Mutex;
+  /**
+   * Runs first in every ingest transaction and throws when this process may no longer write what
+   * it was given (a stream worker that lost its partition locks), so nothing of the batch commits.
+   */
+  fence?: (trx: Transaction<Database>) => Promise<void>;
 }
 
 const ROWS_PER_STATEMENT = 200;
@@ -68,6 +75,7 @@ export async function ingestBatches(
   const { store, engine } = deps;
   return deps.writeLock.run(() =>
     store.db.transaction().execute(async (trx) => {
+      await deps.fence?.(trx);
       const recordedAt = deps.clock();
       const outcomes = new Map<string, EventOutcome>();
       const unique: CreditEvent[] = [];

@@ -32,11 +32,32 @@ pg.types.setTypeParser(PG_INT8_OID, (text: string) => {
 
 export const DEFAULT_SQLITE_PATH = "data/headroom.db";
 
-export async function openStore(url: string | undefined = process.env.HEADROOM_DATABASE_URL): Promise<Store> {
+export interface StoreOptions {
+  /**
+   * PostgreSQL only: one connection, kept for the life of the process and never recycled when
+   * idle, so session state on it (the stream worker's partition locks) lasts as long as it does.
+   */
+  singleSession?: boolean;
+}
+
+export async function openStore(
+  url: string | undefined = process.env.HEADROOM_DATABASE_URL,
+  options: StoreOptions = {},
+): Promise<Store> {
   const target = url ?? `sqlite:${DEFAULT_SQLITE_PATH}`;
   let store: Store;
   if (target.startsWith("postgres://") || target.startsWith("postgresql://")) {
-    const pool = new pg.Pool({ connectionString: target, max: 8 });
+    const pool = new pg.Pool(
+      options.singleSession === true
+        ? { connectionString: target, max: 1, idleTimeoutMillis: 0 }
+        : { connectionString: target, max: 8 },
+    );
+    // A pinned session that dies while idle is the stream worker's lease lost; its fence and lease
+    // checks notice on their next query and stop the worker, so the pool's report is not fatal here.
+    if (options.singleSession === true) {
+      pool.on("error", () => {});
+      pool.on("connect", (client) => client.on("error", () => {}));
+    }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = {
       db,

@@ -1,0 +1,63 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, describe, expect, it } from "vitest";
+import { openHeadroom } from "../../src/services/headroom.ts";
+import { ingestEvents } from "../../src/services/ingest.ts";
+import { type DecisionMessage, relayDecisions, relayJob } from "../../src/stream/decisionRelay.ts";
+import { decisionStreamName, ensureDecisionStream } from "../../src/stream/jetstream.ts";
+import { partitionOf } from "../../src/stream/partitions.ts";
+import { generatedEvents } from "../../src/stream/publisher.ts";
+import { freshStreamName, natsConnection } from "../support/nats.ts";
+
+const nats = await natsConnection();
+if (nats.nc === null) console.warn(`SKIPPED: decision relay (${nats.reason})`);
+
+describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
+  const nc = nats.nc as NatsConnection;
+  const stream = freshStreamName();
+
+  afterAll(async () => {
+    await (await jetstreamManager(nc)).streams.delete(decisionStreamName(stream)).catch(() => false);
+    await nc.drain();
+  });
+
+  it("publishes every committed decision once, in commit order, on its account's partition; a replay adds nothing", async () => {
+    const headroom = await openHeadroom({ databaseUrl: "sqlite::memory:" });
+    try {
+      const events = generatedEvents(3000, 9, Date.UTC(2026, 5, 1));
+      for (let i = 0; i < events.length; i += 1000) await ingestEvents(headroom, events.slice(i, i + 1000));
+      const jsm = await jetstreamManager(nc);
+      await ensureDecisionStream(jsm, stream);
+      const js = jetstream(nc);
+      const target = { stream, partitions: 16 };
+      const relayed = await relayDecisions(headroom.store, js, target, headroom.clock);
+      const committed = await headroom.store.db
+        .selectFrom("ledger")
+        .select(["ref_id", "seq"])
+        .where("kind", "=", "decision")
+        .orderBy("seq")
+        .execute();
+      expect(committed.length).toBeGreaterThan(100);
+      expect(relayed).toBe(committed.length);
+      expect(await relayDecisions(headroom.store, js, target, headroom.clock)).toBe(0);
+
+      // A relay that died before moving its cursor publishes the same messages again: dropped.
+      await headroom.store.db.deleteFrom("job_cursors").where("job", "=", relayJob(stream)).execute();
+      expect(await relayDecisions(headroom.store, js, target, headroom.clock)).toBe(committed.length);
+      const info = await jsm.streams.info(decisionStreamName(stream));
+      expect(info.state.messages).toBe(committed.length);
+
+      const consumer = await js.consumers.get(decisionStreamName(stream));
+      const received: DecisionMessage[] = [];
+      const messages = await consumer.fetch({ max_messages: committed.length, expires: 5000 });
+      for await (const m of messages) {
+        const decision = m.json<DecisionMessage>();
+        expect(m.subject).toBe(`${decisionStreamName(stream)}.${partitionOf(decision.accountId, 16)}`);
+        received.push(decision);
+      }
+      expect(received.map((d) => d.decisionId)).toEqual(committed.map((c) => c.ref_id));
+    } finally {
+      await headroom.close();
+    }
+  });
+});
