@@ -14,6 +14,7 @@ import { accountEventRoutes } from "./routes/accountEvents.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { appealRoutes } from "./routes/appeals.ts";
 import { auditRoutes } from "./routes/audit.ts";
+import { budgetRoutes } from "./routes/budgets.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { explanationRoutes } from "./routes/explanations.ts";
 import { hardshipRoutes } from "./routes/hardship.ts";
@@ -61,6 +62,7 @@ export async function buildServer(
   await app.register(explanationRoutes(headroom));
   await app.register(accountEventRoutes(headroom));
   await app.register(jobRoutes(headroom));
+  await app.register(budgetRoutes(headroom));
   await app.register(referenceRoutes());
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await registerConsole(app, options.consoleDir);

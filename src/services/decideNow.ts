@@ -1,4 +1,5 @@
 import { decide } from "../engine/decide.ts";
+import { BudgetBook } from "./budgetBook.ts";
 import { contextFor } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
@@ -30,7 +31,7 @@ export async function decideAccountNow(
       if (line === undefined) return null;
       const now = deps.clock();
       const input = decisionInput(line, { kind: "analyst", actor }, now);
-      const writes = new WriteSet(deps.engine, now);
+      const writes = new WriteSet(deps.engine, now, await BudgetBook.open(trx));
       const row = writes.record(
         line,
         input,

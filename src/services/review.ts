@@ -1,4 +1,5 @@
 import { decide } from "../engine/decide.ts";
+import { BudgetBook } from "./budgetBook.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
@@ -56,7 +57,7 @@ export async function runReview(
           store,
           ids.map((r) => r.account_id),
         );
-        const writes = reviewChunk(engine, lines.values(), runId, now);
+        const writes = reviewChunk(engine, lines.values(), runId, now, await BudgetBook.open(trx));
         await saveLines(trx, lines.values(), now);
         await writes.flush(trx, store);
         const last = ids[ids.length - 1]?.account_id;
@@ -86,8 +87,9 @@ function reviewChunk(
   lines: Iterable<import("./lineBook.ts").LineRecord>,
   runId: string,
   now: number,
+  budgets: BudgetBook,
 ) {
-  const writes = new WriteSet(engine, now);
+  const writes = new WriteSet(engine, now, budgets);
   for (const line of lines) {
     const input = decisionInput(line, { kind: "review", runId }, now);
     const decision = decide(input, contextFor(engine, input.accountId), now);
