@@ -4,6 +4,7 @@ import type { Store } from "../store/connect.ts";
 import type {
   AppealEvidenceTable,
   AppealTable,
+  BudgetChangeTable,
   Database,
   DecisionRecourseTable,
   DecisionTable,
@@ -16,6 +17,7 @@ import type {
   RebuildingPlanTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { budgetChangeBodyHash } from "./budgets.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
@@ -99,6 +101,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "appeal evidence",
     load: (db, ids) => db.selectFrom("appeal_evidence").selectAll().where("id", "in", ids).execute(),
     hash: (body) => evidenceBodyHash(body as AppealEvidenceTable),
+  },
+  budget_change: {
+    label: "budget change",
+    load: (db, ids) => db.selectFrom("budget_changes").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => budgetChangeBodyHash(body as BudgetChangeTable),
   },
   rebuilding_plan: {
     label: "rebuilding plan",

@@ -105,6 +105,26 @@ for (const target of targets) {
       return rows.reduce((s, r) => s + Number(r[column]), 0);
     };
 
+    it("refuses a budget for an unknown region or a negative cap as problem+json", async () => {
+      const put = (body: object) =>
+        fetch(`${urls[0]}/v1/budgets`, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ actor: "a", reason: "r", measure: "limit", ...body }),
+        });
+      const unknown = await put({ scope: "region", value: "mars", cap: 1 });
+      expect(unknown.status).toBe(400);
+      expect(unknown.headers.get("content-type")).toContain("application/problem+json");
+      expect(await unknown.json()).toMatchObject({
+        detail: expect.stringContaining("region must be one of"),
+      });
+      const negative = await put({ scope: "total", cap: -1 });
+      expect(negative.status).toBe(400);
+      expect(await negative.json()).toMatchObject({
+        errors: [expect.objectContaining({ pointer: "/body/cap" })],
+      });
+    });
+
     it("parallel increases never pass a region's committed-credit cap; the rest queue", async () => {
       const ids = Array.from({ length: ACCOUNTS }, (_, i) => `e${String(i).padStart(2, "0")}`);
       await ingestEvents(
