@@ -24,6 +24,7 @@ import { policyRoutes } from "./routes/policies.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { referenceRoutes } from "./routes/reference.ts";
+import { riskMeasureRoutes } from "./routes/riskMeasures.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -63,6 +64,7 @@ export async function buildServer(
   await app.register(accountEventRoutes(headroom));
   await app.register(jobRoutes(headroom));
   await app.register(budgetRoutes(headroom));
+  await app.register(riskMeasureRoutes(headroom));
   await app.register(referenceRoutes());
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await registerConsole(app, options.consoleDir);

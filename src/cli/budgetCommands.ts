@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { drainBudgetQueue } from "../services/budgetQueue.ts";
 import { listBudgets, removeBudget, setBudget } from "../services/budgets.ts";
 import { type Headroom, openHeadroom } from "../services/headroom.ts";
+import { setRiskMeasure } from "../services/riskSettings.ts";
 
 const SCOPES = ["total", "region", "segment", "product"] as const;
 const MEASURES = ["limit", "balance"] as const;
@@ -92,5 +93,52 @@ export function addBudgetCommands(program: Command, global: () => { database?: s
         const { granted, lapsed } = await drainBudgetQueue(headroom);
         process.stdout.write(`granted ${granted}, lapsed ${lapsed}\n`);
       }),
+    );
+}
+
+function factor(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError("must be a number such as 0.8");
+  return n;
+}
+
+/** `headroom measures ...`: class-wide measures; each re-decides the lines it touches. */
+export function addMeasureCommands(program: Command, global: () => { database?: string }): void {
+  const measures = program
+    .command("measures")
+    .description("class-wide measures: regional risk factors and the portfolio stress multiplier");
+  const report = (r: { settingId: string; reviewed: number; changed: number }) => {
+    process.stdout.write(`${r.settingId}: ${r.reviewed} lines decided again, ${r.changed} decisions\n`);
+  };
+  measures
+    .command("region <region>")
+    .description("set a region's risk factor (multiplies its target limits; below 1 tightens)")
+    .requiredOption("--factor <n>", "the factor, 0.5 to 1.5", factor)
+    .requiredOption("--reason <text>", "why, for the ledger and the record")
+    .option("--by <name>", "who sets it", process.env.USER ?? "analyst")
+    .action((region: string, opts) =>
+      withHeadroom(global().database, async (headroom) =>
+        report(
+          await setRiskMeasure(
+            headroom,
+            { kind: "region", region, factor: opts.factor },
+            opts.by,
+            opts.reason,
+          ),
+        ),
+      ),
+    );
+  measures
+    .command("stress")
+    .description("set the portfolio stress multiplier (multiplies every target limit; below 1 tightens)")
+    .requiredOption("--multiplier <n>", "the multiplier, 0.5 to 1.5", factor)
+    .requiredOption("--reason <text>", "why, for the ledger and the record")
+    .option("--by <name>", "who sets it", process.env.USER ?? "analyst")
+    .action((opts) =>
+      withHeadroom(global().database, async (headroom) =>
+        report(
+          await setRiskMeasure(headroom, { kind: "stress", factor: opts.multiplier }, opts.by, opts.reason),
+        ),
+      ),
     );
 }

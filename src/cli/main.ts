@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
-import { addBudgetCommands } from "./budgetCommands.ts";
+import { addBudgetCommands, addMeasureCommands } from "./budgetCommands.ts";
 import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
 import { registerPolicyCommands } from "./policyCommands.ts";
@@ -77,6 +77,7 @@ registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());
 addSimulateCommand(program, () => program.opts());
 addBudgetCommands(program, () => program.opts());
+addMeasureCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -15,6 +15,7 @@ import type {
   LineChangeTable,
   ModelTransitionTable,
   RebuildingPlanTable,
+  RiskSettingTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
 import { budgetChangeBodyHash } from "./budgets.ts";
@@ -22,6 +23,7 @@ import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.t
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
+import { riskSettingBodyHash } from "./riskSettings.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
 export interface LedgerProblem {
@@ -106,6 +108,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "budget change",
     load: (db, ids) => db.selectFrom("budget_changes").selectAll().where("id", "in", ids).execute(),
     hash: (body) => budgetChangeBodyHash(body as BudgetChangeTable),
+  },
+  risk_setting: {
+    label: "risk measure",
+    load: (db, ids) => db.selectFrom("risk_settings").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => riskSettingBodyHash(body as RiskSettingTable),
   },
   rebuilding_plan: {
     label: "rebuilding plan",

@@ -1,5 +1,6 @@
 import { decide } from "../engine/decide.ts";
 import { BudgetBook } from "./budgetBook.ts";
+import { classMeasuresIn } from "./classMeasures.ts";
 import { contextFor } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
@@ -36,13 +37,16 @@ export async function drainBudgetQueue(deps: IngestDeps): Promise<{ granted: num
         waiting.map((w) => w.account_id),
       );
       const book = await BudgetBook.open(trx);
+      const measures = await classMeasuresIn(trx);
       const writes = new WriteSet(engine, now, book);
       let granted = 0;
       let lapsed = 0;
       for (const entry of waiting) {
         const line = lines.get(entry.account_id);
         const input =
-          line === undefined ? null : decisionInput(line, { kind: "analyst", actor: "budget-queue" }, now);
+          line === undefined
+            ? null
+            : decisionInput(line, { kind: "analyst", actor: "budget-queue" }, now, measures);
         const decision = input === null ? null : decide(input, contextFor(engine, entry.account_id), now);
         if (line === undefined || input === null || decision === null || decision.action !== "increase") {
           writes.queueSettled.set(entry.account_id, { status: "lapsed", decisionId: null });

@@ -4,6 +4,7 @@ import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
 import { BudgetBook } from "./budgetBook.ts";
+import { classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
@@ -85,6 +86,7 @@ export async function ingestBatches(
         openings.map((e) => ({ accountId: e.accountId, region: e.data.region, segment: e.data.segment })),
       );
       const budgets = await BudgetBook.open(trx);
+      const measures = await classMeasuresIn(trx);
       const opening = new Set(openings.map((e) => e.accountId));
       const known = unique.filter((e) => {
         if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
@@ -161,7 +163,12 @@ export async function ingestBatches(
         if (applyBalance(line, event)) line.lineChanged = true;
         if (!redecide) continue;
         const now = Math.min(at, recordedAt);
-        const input = decisionInput(line, { kind: "event", eventId: event.id, eventType: event.type }, now);
+        const input = decisionInput(
+          line,
+          { kind: "event", eventId: event.id, eventType: event.type },
+          now,
+          measures,
+        );
         const decision = decide(input, contextFor(engine, input.accountId), now);
         outcome.decisionId = writes.record(line, input, decision, `event:${event.accountId}:${event.id}`).id;
       }

@@ -12,6 +12,7 @@ import type {
   OutboxTable,
 } from "../store/schema.ts";
 import type { BudgetBook } from "./budgetBook.ts";
+import { classWideNotice } from "./classMeasures.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import { applyToLine, type LineRecord } from "./lineBook.ts";
@@ -254,6 +255,7 @@ export class WriteSet {
       reasons: detail?.reasons ?? [],
       recall: detail?.recall ?? false,
       recourse: recourse === undefined ? null : recourseNotice(recourse),
+      classWide: detail?.classWide === undefined ? null : classWideNotice(detail.classWide, line.row.region),
     };
     this.outbox.push({
       id: deterministicId("ntc", `${kind}:${decision.id}`),
