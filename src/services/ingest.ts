@@ -1,6 +1,7 @@
 import { decide } from "../engine/decide.ts";
 import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
+import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
 import { BudgetBook } from "./budgetBook.ts";
@@ -133,7 +134,9 @@ export async function ingestBatches(
       for (const { event, at } of fresh) {
         let line = lines.get(event.accountId);
         const refusal =
-          line === undefined ? refuseOpening(budgets, event) : refuseDrawdown(line, event, budgets);
+          line === undefined
+            ? refuseOpening(budgets, event)
+            : refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy));
         if (refusal !== null) {
           outcomes.set(eventKey(event.accountId, event.id), {
             id: event.id,
@@ -157,8 +160,9 @@ export async function ingestBatches(
           const quote = quoteDrawdown(engine, line, event.data, at);
           writes.recordDrawdown(drawdownRow(engine, event.accountId, event.id, quote, recordedAt));
         }
-        const redecide = shouldRedecide(engine.policy, event, line.state, at, line.row.status === "FROZEN");
-        applyEvent(line.state, event, at);
+        const policy = contextFor(engine, event.accountId).policy;
+        const redecide = shouldRedecide(policy, event, line.state, at, line.row.status === "FROZEN");
+        applyEvent(line.state, event, at, compiled(policy).prohibitedPurposes);
         line.stateChanged = true;
         if (applyBalance(line, event)) line.lineChanged = true;
         if (!redecide) continue;
@@ -264,15 +268,20 @@ function openLine(event: CreditEvent & { type: "account_opened" }, at: number): 
 
 /**
  * Headroom owns the line, so it refuses drawdowns the line does not allow: on a frozen or closed
- * line, beyond the available credit, for a prohibited purpose (securities, down payments, ...),
+ * line, beyond the available credit, for a purpose the policy prohibits (securities, down payments, ...),
  * or past a drawn-credit budget. An accepted drawdown spends that budget in this transaction.
  */
-function refuseDrawdown(line: LineRecord, event: CreditEvent, budgets: BudgetBook): string | null {
+function refuseDrawdown(
+  line: LineRecord,
+  event: CreditEvent,
+  budgets: BudgetBook,
+  policy: CompiledPolicy,
+): string | null {
   if (event.type !== "drawdown") return null;
   const row = line.row;
   if (row.status !== "ACTIVE") return `drawdown refused: the line is ${row.status}`;
-  if (isProhibitedPurpose(event.data.purpose))
-    return `drawdown refused: purpose ${event.data.purpose} is prohibited`;
+  if (isProhibitedPurpose(event.data.purpose, policy.prohibitedPurposes))
+    return `drawdown refused: purpose ${event.data.purpose} is prohibited by policy ${policy.policy.version}`;
   const available = row.limit_amount - row.balance;
   if (event.data.amount > available)
     return `drawdown refused: ${event.data.amount} exceeds the available ${available} fen`;
