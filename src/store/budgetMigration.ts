@@ -81,29 +81,47 @@ const covers = (l: string) =>
   `(scope_kind in ('total', 'product') or (scope_kind = 'region' and scope_value = ${l}.region) or (scope_kind = 'segment' and scope_value = ${l}.segment))`;
 const amount = (l: string) => `(case measure when 'limit' then ${l}.limit_amount else ${l}.balance end)`;
 
+/** Rows of `rows` (a transition table) signed by `sign`, per budget covering them, on PostgreSQL. */
+const pgAmounts = (rows: string, sign: string) => `
+  select b.id, ${sign} (case b.measure when 'limit' then r.limit_amount else r.balance end) as amount
+  from ${rows} r join budgets b on (b.scope_kind in ('total', 'product')
+    or (b.scope_kind = 'region' and b.scope_value = r.region)
+    or (b.scope_kind = 'segment' and b.scope_value = r.segment))`;
+
+/**
+ * On PostgreSQL the triggers are per statement over transition tables: one multi-row upsert of
+ * lines becomes one update of each budget it touches, not one per line (which would rewrite the
+ * same few budget rows thousands of times per batch).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 async function postgresUsageTrigger(db: Kysely<any>): Promise<void> {
-  await sql
-    .raw(`
-    create function headroom_budget_usage() returns trigger language plpgsql as $$
+  const fn = (name: string, amounts: string) =>
+    sql.raw(`
+    create function ${name}() returns trigger language plpgsql as $$
     begin
-      if tg_op = 'UPDATE' and new.limit_amount = old.limit_amount and new.balance = old.balance then
-        return null;
-      end if;
-      if tg_op in ('UPDATE', 'DELETE') then
-        update budgets set used = used - ${amount("old")} where ${covers("old")};
-      end if;
-      if tg_op in ('UPDATE', 'INSERT') then
-        update budgets set used = used + ${amount("new")} where ${covers("new")};
-      end if;
+      if not exists (select 1 from budgets) then return null; end if;
+      update budgets set used = used + d.delta
+      from (select id, sum(amount) as delta from (${amounts}) x group by id) d
+      where budgets.id = d.id and d.delta <> 0;
       return null;
-    end $$`)
-    .execute(db);
-  await sql
-    .raw(`
-    create trigger credit_lines_budget_usage after insert or delete or update of limit_amount, balance
-    on credit_lines for each row execute function headroom_budget_usage()`)
-    .execute(db);
+    end $$`);
+  await fn("headroom_budget_insert", pgAmounts("new_rows", "")).execute(db);
+  await fn("headroom_budget_delete", pgAmounts("old_rows", "-")).execute(db);
+  await fn(
+    "headroom_budget_update",
+    `${pgAmounts("new_rows", "")} union all ${pgAmounts("old_rows", "-")}`,
+  ).execute(db);
+  for (const [event, tables, name] of [
+    ["insert", "new table as new_rows", "headroom_budget_insert"],
+    ["delete", "old table as old_rows", "headroom_budget_delete"],
+    ["update", "old table as old_rows new table as new_rows", "headroom_budget_update"],
+  ] as const) {
+    await sql
+      .raw(
+        `create trigger credit_lines_budget_${event} after ${event} on credit_lines referencing ${tables} for each statement execute function ${name}()`,
+      )
+      .execute(db);
+  }
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
