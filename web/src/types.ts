@@ -7,6 +7,7 @@ import type { listNotices } from "../../src/services/accountQueries.ts";
 export type { EventView } from "../../src/services/accountEvents.ts";
 export type { AccountDetail, AccountSummary, DecisionView } from "../../src/services/accountQueries.ts";
 export type { AuditReport } from "../../src/services/audit.ts";
+export type { BudgetView } from "../../src/services/budgets.ts";
 export type { DecisionExplanation, RuleTrace } from "../../src/services/decisionExplanation.ts";
 export type { JobProgress } from "../../src/services/jobProgress.ts";
 export type { StabilityReport } from "../../src/services/monitoring.ts";
