@@ -148,7 +148,13 @@ async function recordChange(
   store: Store,
   change: BudgetChangeTable,
 ): Promise<void> {
-  await trx.insertInto("budget_changes").values(change).execute();
+  // The same change by the same actor in the same millisecond is a retry: recorded once.
+  const inserted = await trx
+    .insertInto("budget_changes")
+    .values(change)
+    .onConflict((oc) => oc.column("id").doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return;
   await appendToLedger(
     trx,
     store,

@@ -52,7 +52,13 @@ export async function setRiskMeasure(
   };
   await deps.writeLock.run(() =>
     deps.store.db.transaction().execute(async (trx) => {
-      await trx.insertInto("risk_settings").values(row).execute();
+      // The same setting by the same actor in the same millisecond is a retry: recorded once.
+      const inserted = await trx
+        .insertInto("risk_settings")
+        .values(row)
+        .onConflict((oc) => oc.column("id").doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return;
       await appendToLedger(
         trx,
         deps.store,
