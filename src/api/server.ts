@@ -14,6 +14,7 @@ import { accountEventRoutes } from "./routes/accountEvents.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { appealRoutes } from "./routes/appeals.ts";
 import { auditRoutes } from "./routes/audit.ts";
+import { budgetRoutes } from "./routes/budgets.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { explanationRoutes } from "./routes/explanations.ts";
 import { hardshipRoutes } from "./routes/hardship.ts";
@@ -23,6 +24,7 @@ import { policyRoutes } from "./routes/policies.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { referenceRoutes } from "./routes/reference.ts";
+import { riskMeasureRoutes } from "./routes/riskMeasures.ts";
 import { simulationRoutes } from "./routes/simulations.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
@@ -63,6 +65,8 @@ export async function buildServer(
   await app.register(accountEventRoutes(headroom));
   await app.register(jobRoutes(headroom));
   await app.register(simulationRoutes(headroom));
+  await app.register(budgetRoutes(headroom));
+  await app.register(riskMeasureRoutes(headroom));
   await app.register(referenceRoutes());
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await registerConsole(app, options.consoleDir);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
+import { addBudgetCommands, addMeasureCommands } from "./budgetCommands.ts";
 import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
 import { registerPolicyCommands } from "./policyCommands.ts";
@@ -81,6 +82,8 @@ addStressCommand(
   () => program.opts(),
 );
 addStreamCommands(program, () => program.opts());
+addBudgetCommands(program, () => program.opts());
+addMeasureCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -43,6 +43,26 @@ export interface DecisionInput {
   affordability: { income: Fen; verified: boolean; obligations: Fen; obligationsKnown?: boolean };
   optOutAutomated: boolean;
   trigger: DecisionTrigger;
+  /** Class-wide measures in force for this borrower's class (absent: none). */
+  classMeasures?: ClassMeasures;
+}
+
+/**
+ * Measures an analyst sets for a whole class of borrowers, not for anyone personally: the risk
+ * factor of the borrower's region and the portfolio stress multiplier. Both multiply the target
+ * limit (below 1 tightens, above 1 loosens), after the policy's own region factor.
+ */
+export interface ClassMeasures {
+  regionFactor: number;
+  stressMultiplier: number;
+}
+
+/** A decision the class-wide measures made: without them it would not have been taken (or not as far). */
+export interface ClassWide {
+  regionFactor: number;
+  stressMultiplier: number;
+  /** What the decision would have been without the measures. */
+  withoutMeasures: { action: LineAction; toLimit: Fen; toStatus: LineStatus };
 }
 
 export interface AffordabilityCheck {
@@ -89,6 +109,8 @@ export interface Decision {
   tier: string;
   reasons: Reason[];
   affordability: AffordabilityCheck | null;
+  /** Set when class-wide measures (regional risk, portfolio stress) made this decision. */
+  classWide?: ClassWide;
   trace: DecisionTrace;
 }
 
@@ -199,11 +221,39 @@ export function tierFor(
   return tier;
 }
 
+function classFactor(input: DecisionInput): number {
+  const m = input.classMeasures;
+  return m === undefined ? 1 : m.regionFactor * m.stressMultiplier;
+}
+
 /**
  * The pure decision: (inputs, policy, model, now) -> decision. No I/O, no clock; the same input
  * replays to the same decision. The policy runs in its compiled form (policy/compile.ts).
+ * When class-wide measures are in force and the decision is less favourable than it would be
+ * without them, the decision says so (`classWide`): the borrower is told it is a portfolio-wide
+ * or regional measure, not a judgement about them.
  */
 export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs): Decision {
+  const decision = decideOnce(input, ctx, now);
+  const m = input.classMeasures;
+  if (m === undefined || classFactor(input) === 1 || decision.action === "none") return decision;
+  const { classMeasures: _, ...personal } = input;
+  const without = decideOnce(personal, ctx, now);
+  const harsher =
+    decision.toLimit < without.toLimit ||
+    (decision.action !== without.action && (decision.adverse || without.action === "increase"));
+  if (!harsher) return decision;
+  return {
+    ...decision,
+    classWide: {
+      regionFactor: m.regionFactor,
+      stressMultiplier: m.stressMultiplier,
+      withoutMeasures: { action: without.action, toLimit: without.toLimit, toStatus: without.toStatus },
+    },
+  };
+}
+
+function decideOnce(input: DecisionInput, ctx: DecisionContext, now: EpochMs): Decision {
   const { policy } = ctx;
   const cp: CompiledPolicy = compiled(policy);
   const g = policy.guardrails;
@@ -215,7 +265,9 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
   if (tier === undefined)
     throw new Error(`policy ${policy.version}: no risk tier covers score ${scored.score}`);
   const incomeCap = incomeLimit(input.affordability.income, cp.targetFactor(tierAt, input.region));
-  const target = Math.min(tier.maxLimit, incomeCap, cp.lineCap);
+  const personalTarget = Math.min(tier.maxLimit, incomeCap, cp.lineCap);
+  const factor = classFactor(input);
+  const target = factor === 1 ? personalTarget : floorToYuan(personalTarget * factor);
   const rawGap = line.limit > 0 ? (target - line.limit) / line.limit : target > 0 ? 1 : 0;
   const targetGap = Math.abs(rawGap) <= g.hysteresis ? 0 : rawGap;
   facts[TARGET_GAP] = targetGap;

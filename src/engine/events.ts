@@ -117,6 +117,12 @@ export type LoanPurpose = (typeof LOAN_PURPOSES)[number];
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
-export function isProhibitedPurpose(purpose: string): boolean {
-  return (PROHIBITED_PURPOSES as readonly string[]).includes(purpose);
+/** The regulatory default list, for callers without a policy's own list (Policy.prohibitedPurposes). */
+export const DEFAULT_PROHIBITED: ReadonlySet<string> = new Set(PROHIBITED_PURPOSES);
+
+export function isProhibitedPurpose(
+  purpose: string,
+  prohibited: ReadonlySet<string> = DEFAULT_PROHIBITED,
+): boolean {
+  return prohibited.has(purpose);
 }

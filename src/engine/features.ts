@@ -167,7 +167,13 @@ function applyRepayment(state: FeatureState, amount: Fen, dueId: string | undefi
  * Folds one event into the state. Mutates and returns `state` (callers own a private copy) so
  * the ingest hot path allocates nothing per event beyond what the event itself adds.
  */
-export function applyEvent(state: FeatureState, event: CreditEvent, at: EpochMs): FeatureState {
+export function applyEvent(
+  state: FeatureState,
+  event: CreditEvent,
+  at: EpochMs,
+  /** The policy's prohibited purposes (compiled(policy).prohibitedPurposes); the default list if absent. */
+  prohibited?: ReadonlySet<string>,
+): FeatureState {
   state.lastEventAt = Math.max(state.lastEventAt, at);
   switch (event.type) {
     case "account_opened":
@@ -207,11 +213,11 @@ export function applyEvent(state: FeatureState, event: CreditEvent, at: EpochMs)
       if (event.data.anomalous) pushBounded(state.loginAnomalies, at, FEATURE_LIMITS.timestamps);
       break;
     case "transaction":
-      if (isProhibitedPurpose(event.data.category))
+      if (isProhibitedPurpose(event.data.category, prohibited))
         pushBounded(state.prohibitedUses, at, FEATURE_LIMITS.timestamps);
       break;
     case "drawdown":
-      if (isProhibitedPurpose(event.data.purpose))
+      if (isProhibitedPurpose(event.data.purpose, prohibited))
         pushBounded(state.prohibitedUses, at, FEATURE_LIMITS.timestamps);
       break;
     case "fraud_reported":

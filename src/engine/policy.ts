@@ -107,6 +107,12 @@ export interface Policy {
   guardrails: Guardrails;
   /** Event types that re-decide the account when they arrive. */
   triggers: CreditEventType[];
+  /**
+   * Loan purposes (drawdown purposes, transaction categories) this product prohibits: drawdowns
+   * for them are refused, and funds seen going to them count as prohibited use (the recall rule
+   * reads prohibitedUse90d). Absent: the regulatory default list, PROHIBITED_PURPOSES.
+   */
+  prohibitedPurposes?: string[];
 }
 
 /** The consumer line cap (RMB 200,000) no policy can lift. */

@@ -1,6 +1,7 @@
 import type { CreditEvent } from "./events.ts";
 import { isProhibitedPurpose } from "./events.ts";
 import type { FeatureState } from "./features.ts";
+import { compiled } from "./policy/compile.ts";
 import type { Policy } from "./policy.ts";
 
 /**
@@ -20,7 +21,7 @@ export function shouldRedecide(
     case "repayment_made":
       return frozen || before.openDues.some((d) => d.dueAt < at);
     case "transaction":
-      return isProhibitedPurpose(event.data.category);
+      return isProhibitedPurpose(event.data.category, compiled(policy).prohibitedPurposes);
     case "login":
       return event.data.anomalous;
     default:

@@ -4,6 +4,7 @@ import type { Store } from "../store/connect.ts";
 import type {
   AppealEvidenceTable,
   AppealTable,
+  BudgetChangeTable,
   Database,
   DecisionRecourseTable,
   DecisionTable,
@@ -14,12 +15,15 @@ import type {
   LineChangeTable,
   ModelTransitionTable,
   RebuildingPlanTable,
+  RiskSettingTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { budgetChangeBodyHash } from "./budgets.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
+import { riskSettingBodyHash } from "./riskSettings.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
 export interface LedgerProblem {
@@ -99,6 +103,16 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "appeal evidence",
     load: (db, ids) => db.selectFrom("appeal_evidence").selectAll().where("id", "in", ids).execute(),
     hash: (body) => evidenceBodyHash(body as AppealEvidenceTable),
+  },
+  budget_change: {
+    label: "budget change",
+    load: (db, ids) => db.selectFrom("budget_changes").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => budgetChangeBodyHash(body as BudgetChangeTable),
+  },
+  risk_setting: {
+    label: "risk measure",
+    load: (db, ids) => db.selectFrom("risk_settings").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => riskSettingBodyHash(body as RiskSettingTable),
   },
   rebuilding_plan: {
     label: "rebuilding plan",

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { drainBudgetQueue } from "./budgetQueue.ts";
 import { type ChannelSettings, configuredChannels } from "./channels/configured.ts";
 import { applyDueActions } from "./dueActions.ts";
 import type { Headroom } from "./headroom.ts";
@@ -42,6 +43,8 @@ export function startBackground(
   );
   loop("due-actions", options.dueActionsIntervalMs, () => applyDueActions(headroom));
   loop("rebuilding-plans", options.dueActionsIntervalMs, () => runRebuildingPlans(headroom));
+  // Cuts, closures and repayments free budget room; waiting increases take it by priority.
+  loop("budget-queue", options.dueActionsIntervalMs, () => drainBudgetQueue(headroom));
   return async () => {
     stopped = true;
     await Promise.all(running);

@@ -1,4 +1,6 @@
 import { decide } from "../engine/decide.ts";
+import { BudgetBook } from "./budgetBook.ts";
+import { classMeasuresIn } from "./classMeasures.ts";
 import { contextFor } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
@@ -29,8 +31,8 @@ export async function decideAccountNow(
       const line = lines.get(accountId);
       if (line === undefined) return null;
       const now = deps.clock();
-      const input = decisionInput(line, { kind: "analyst", actor }, now);
-      const writes = new WriteSet(deps.engine, now);
+      const input = decisionInput(line, { kind: "analyst", actor }, now, await classMeasuresIn(trx));
+      const writes = new WriteSet(deps.engine, now, await BudgetBook.open(trx));
       const row = writes.record(
         line,
         input,

@@ -2,9 +2,12 @@ import type { Transaction } from "kysely";
 import { decide } from "../engine/decide.ts";
 import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
+import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
 import type { Database } from "../store/schema.ts";
+import { BudgetBook } from "./budgetBook.ts";
+import { classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
@@ -84,8 +87,16 @@ export async function ingestBatches(
         outcomes.set(eventKey(event.accountId, event.id), { id: event.id, status: "duplicate" });
         unique.push(event);
       }
-      const lines = await loadLines(trx, store, [...new Set(unique.map((e) => e.accountId))]);
-      const opening = new Set(unique.filter((e) => e.type === "account_opened").map((e) => e.accountId));
+      const openings = unique.filter((e) => e.type === "account_opened");
+      const lines = await loadLines(
+        trx,
+        store,
+        [...new Set(unique.map((e) => e.accountId))],
+        openings.map((e) => ({ accountId: e.accountId, region: e.data.region, segment: e.data.segment })),
+      );
+      const budgets = await BudgetBook.open(trx);
+      const measures = await classMeasuresIn(trx);
+      const opening = new Set(openings.map((e) => e.accountId));
       const known = unique.filter((e) => {
         if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
         outcomes.set(eventKey(e.accountId, e.id), {
@@ -125,12 +136,15 @@ export async function ingestBatches(
               : a.at - b.at,
         );
 
-      const writes = new WriteSet(engine, recordedAt);
+      const writes = new WriteSet(engine, recordedAt, budgets);
       const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
       const accepted: { event: CreditEvent; at: number }[] = [];
       for (const { event, at } of fresh) {
         let line = lines.get(event.accountId);
-        const refusal = line === undefined ? null : refuseDrawdown(line, event);
+        const refusal =
+          line === undefined
+            ? refuseOpening(budgets, event)
+            : refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy));
         if (refusal !== null) {
           outcomes.set(eventKey(event.accountId, event.id), {
             id: event.id,
@@ -154,13 +168,19 @@ export async function ingestBatches(
           const quote = quoteDrawdown(engine, line, event.data, at);
           writes.recordDrawdown(drawdownRow(engine, event.accountId, event.id, quote, recordedAt));
         }
-        const redecide = shouldRedecide(engine.policy, event, line.state, at, line.row.status === "FROZEN");
-        applyEvent(line.state, event, at);
+        const policy = contextFor(engine, event.accountId).policy;
+        const redecide = shouldRedecide(policy, event, line.state, at, line.row.status === "FROZEN");
+        applyEvent(line.state, event, at, compiled(policy).prohibitedPurposes);
         line.stateChanged = true;
         if (applyBalance(line, event)) line.lineChanged = true;
         if (!redecide) continue;
         const now = Math.min(at, recordedAt);
-        const input = decisionInput(line, { kind: "event", eventId: event.id, eventType: event.type }, now);
+        const input = decisionInput(
+          line,
+          { kind: "event", eventId: event.id, eventType: event.type },
+          now,
+          measures,
+        );
         const decision = decide(input, contextFor(engine, input.accountId), now);
         outcome.decisionId = writes.record(line, input, decision, `event:${event.accountId}:${event.id}`).id;
       }
@@ -256,17 +276,37 @@ function openLine(event: CreditEvent & { type: "account_opened" }, at: number): 
 
 /**
  * Headroom owns the line, so it refuses drawdowns the line does not allow: on a frozen or closed
- * line, beyond the available credit, or for a prohibited purpose (securities, down payments, ...).
+ * line, beyond the available credit, for a purpose the policy prohibits (securities, down payments, ...),
+ * or past a drawn-credit budget. An accepted drawdown spends that budget in this transaction.
  */
-function refuseDrawdown(line: LineRecord, event: CreditEvent): string | null {
+function refuseDrawdown(
+  line: LineRecord,
+  event: CreditEvent,
+  budgets: BudgetBook,
+  policy: CompiledPolicy,
+): string | null {
   if (event.type !== "drawdown") return null;
   const row = line.row;
   if (row.status !== "ACTIVE") return `drawdown refused: the line is ${row.status}`;
-  if (isProhibitedPurpose(event.data.purpose))
-    return `drawdown refused: purpose ${event.data.purpose} is prohibited`;
+  if (isProhibitedPurpose(event.data.purpose, policy.prohibitedPurposes))
+    return `drawdown refused: purpose ${event.data.purpose} is prohibited by policy ${policy.policy.version}`;
   const available = row.limit_amount - row.balance;
   if (event.data.amount > available)
     return `drawdown refused: ${event.data.amount} exceeds the available ${available} fen`;
+  const scope = { accountId: row.account_id, region: row.region, segment: row.segment };
+  const spent = budgets.spend(scope, "balance", event.data.amount);
+  if (!spent.ok)
+    return `drawdown refused: the ${spent.budget} drawn-credit budget has ${spent.room} fen left`;
+  return null;
+}
+
+/** A new line's initial limit is new committed credit: it must fit the committed-credit budgets. */
+function refuseOpening(budgets: BudgetBook, event: CreditEvent): string | null {
+  // The account's opening was itself refused earlier in this batch.
+  if (event.type !== "account_opened") return `account ${event.accountId} is not open`;
+  const scope = { accountId: event.accountId, region: event.data.region, segment: event.data.segment };
+  const spent = budgets.spend(scope, "limit", event.data.initialLimit);
+  if (!spent.ok) return `account refused: the ${spent.budget} credit budget has ${spent.room} fen left`;
   return null;
 }
 

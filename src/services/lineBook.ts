@@ -9,6 +9,7 @@ import {
 import type { LineAction } from "../engine/policy.ts";
 import { MS_PER_DAY } from "../engine/time.ts";
 import type { CreditLineTable } from "../store/schema.ts";
+import { type ClassMeasureSettings, measuresFor } from "./classMeasures.ts";
 
 /** A credit line held in memory for the length of one transaction. */
 export interface LineRecord {
@@ -43,13 +44,16 @@ export function rememberLimit(row: CreditLineTable, previous: number, at: number
   row.recent_limits = JSON.stringify(recent.slice(-MAX_RECENT_LIMITS));
 }
 
+/** `measures`: the class-wide measures in force (riskSettings.ts); the line's region picks its factor. */
 export function decisionInput(
   line: LineRecord,
   trigger: DecisionInput["trigger"],
   now: number,
+  measures?: ClassMeasureSettings,
 ): DecisionInput {
   const row = line.row;
   const income = incomeForAffordability(line.state);
+  const classMeasures = measures === undefined ? undefined : measuresFor(measures, row.region);
   return {
     accountId: row.account_id,
     line: {
@@ -69,6 +73,7 @@ export function decisionInput(
     },
     optOutAutomated: line.optOutAutomated,
     trigger,
+    ...(classMeasures === undefined ? {} : { classMeasures }),
   };
 }
 

@@ -2,15 +2,20 @@ import type { Transaction } from "kysely";
 import type { FeatureState } from "../engine/features.ts";
 import type { Store } from "../store/connect.ts";
 import type { Database } from "../store/schema.ts";
+import { type LineScope, lockBudgets } from "./budgetBook.ts";
 import type { LineRecord } from "./lineBook.ts";
 
 const IDS_PER_QUERY = 500;
 
-/** Loads lines with their feature state and opt-out flag; locks them on PostgreSQL. */
+/**
+ * Loads lines with their feature state and opt-out flag; locks them on PostgreSQL, then the
+ * exposure budgets they (and any lines about to open, `opening`) count in.
+ */
 export async function loadLines(
   trx: Transaction<Database>,
   store: Store,
   accountIds: readonly string[],
+  opening: readonly LineScope[] = [],
 ): Promise<Map<string, LineRecord>> {
   const lines = new Map<string, LineRecord>();
   for (let i = 0; i < accountIds.length; i += IDS_PER_QUERY) {
@@ -33,6 +38,10 @@ export async function loadLines(
       });
     }
   }
+  const scopes: LineScope[] = [...opening];
+  for (const l of lines.values())
+    scopes.push({ accountId: l.row.account_id, region: l.row.region, segment: l.row.segment });
+  await lockBudgets(trx, store, scopes);
   return lines;
 }
 

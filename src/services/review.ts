@@ -1,4 +1,6 @@
 import { decide } from "../engine/decide.ts";
+import { BudgetBook } from "./budgetBook.ts";
+import { type ClassMeasureSettings, classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
@@ -28,6 +30,8 @@ export async function runReview(
   deps: IngestDeps,
   runId: string,
   onProgress: (p: ReviewProgress) => void = () => {},
+  /** Only the lines of one region (a regional measure re-decides its region alone). */
+  only: { region?: string } = {},
 ): Promise<ReviewProgress> {
   const { store, engine } = deps;
   const job = reviewJob(runId);
@@ -42,21 +46,23 @@ export async function runReview(
           .executeTakeFirst();
         const cursor = cursorRow?.cursor ?? "";
         if (cursor === DONE) return null;
-        const ids = await trx
+        let query = trx
           .selectFrom("credit_lines")
           .select("account_id")
           .where("account_id", ">", cursor)
-          .where("status", "!=", "CLOSED")
-          .orderBy("account_id")
-          .limit(REVIEW_CHUNK)
-          .execute();
+          .where("status", "!=", "CLOSED");
+        if (only.region !== undefined) query = query.where("region", "=", only.region);
+        const ids = await query.orderBy("account_id").limit(REVIEW_CHUNK).execute();
         const now = deps.clock();
         const lines = await loadLines(
           trx,
           store,
           ids.map((r) => r.account_id),
         );
-        const writes = reviewChunk(engine, lines.values(), runId, now);
+        const writes = reviewChunk(engine, lines.values(), runId, now, {
+          budgets: await BudgetBook.open(trx),
+          measures: await classMeasuresIn(trx),
+        });
         await saveLines(trx, lines.values(), now);
         await writes.flush(trx, store);
         const last = ids[ids.length - 1]?.account_id;
@@ -86,10 +92,11 @@ function reviewChunk(
   lines: Iterable<import("./lineBook.ts").LineRecord>,
   runId: string,
   now: number,
+  portfolio: { budgets: BudgetBook; measures: ClassMeasureSettings },
 ) {
-  const writes = new WriteSet(engine, now);
+  const writes = new WriteSet(engine, now, portfolio.budgets);
   for (const line of lines) {
-    const input = decisionInput(line, { kind: "review", runId }, now);
+    const input = decisionInput(line, { kind: "review", runId }, now, portfolio.measures);
     const decision = decide(input, contextFor(engine, input.accountId), now);
     if (decision.action === "none") continue;
     writes.record(line, input, decision, `review:${runId}:${line.row.account_id}`);

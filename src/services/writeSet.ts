@@ -3,6 +3,7 @@ import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
 import type {
+  BudgetQueueTable,
   Database,
   DecisionRecourseTable,
   DecisionTable,
@@ -10,12 +11,21 @@ import type {
   LineChangeTable,
   OutboxTable,
 } from "../store/schema.ts";
+import type { BudgetBook } from "./budgetBook.ts";
+import { classWideNotice } from "./classMeasures.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import { applyToLine, type LineRecord } from "./lineBook.ts";
 import { recourseBodyHash, recourseNotice, recourseRow } from "./recourseRecords.ts";
 
-export type DecisionStatus = "applied" | "scheduled" | "pending_review" | "no_change" | "cancelled";
+export type DecisionStatus =
+  | "applied"
+  | "scheduled"
+  | "pending_review"
+  | "no_change"
+  | "cancelled"
+  /** An increase waiting in the budget queue for room (budgetQueue.ts grants it by priority). */
+  | "queued";
 
 interface Sealed {
   kind: string;
@@ -89,24 +99,42 @@ export class WriteSet {
   readonly drawdowns: DrawdownTable[] = [];
   /** Recourse promised with each adverse decision, keyed by decision id. */
   readonly recourse = new Map<string, DecisionRecourseTable>();
+  /** Increases joining the budget queue, and accounts whose earlier wait this set settles. */
+  readonly queued: BudgetQueueTable[] = [];
+  readonly queueSettled = new Map<string, { status: "granted" | "lapsed"; decisionId: string | null }>();
   private readonly sealed: Sealed[] = [];
 
+  /** `budgets`: the exposure budgets increases must fit in; without it, increases are not capped. */
   constructor(
     private readonly engine: ActiveEngine,
     private readonly recordedAt: number,
+    private readonly budgets?: BudgetBook,
   ) {}
 
   /**
    * Records a decision and carries it out: applied now, scheduled after notice, or held for a
    * reviewer. Notices go to the outbox in the same transaction.
    */
-  record(line: LineRecord, input: DecisionInput, decision: Decision, idempotencyKey: string): DecisionTable {
+  record(
+    line: LineRecord,
+    input: DecisionInput,
+    decision: Decision,
+    idempotencyKey: string,
+    /** "spent": the budget queue already spent the room for this increase (budgetQueue.ts). */
+    budget: "admit" | "spent" = "admit",
+  ): DecisionTable {
     const id = deterministicId("dec", idempotencyKey);
     let status: DecisionStatus;
     if (decision.action === "none") status = "no_change";
     else if (decision.requiresReview) status = "pending_review";
     else if (decision.effectiveAt > decision.decidedAt) status = "scheduled";
     else status = "applied";
+    if (
+      status === "applied" &&
+      decision.action === "increase" &&
+      !this.admitIncrease(line, decision, id, budget)
+    )
+      status = "queued";
     const row: DecisionTable = {
       id,
       idempotency_key: idempotencyKey,
@@ -142,9 +170,53 @@ export class WriteSet {
       line.row.pending_action = decision.action;
       line.lineChanged = true;
     }
-    if (status !== "no_change")
+    if (status !== "no_change" && status !== "queued")
       this.notify(line, row, status === "applied" ? "line_changed" : status, decision);
     return row;
+  }
+
+  /**
+   * An increase spends exposure budget in this transaction, or joins the queue (keeping the
+   * account's earlier place if it already waited) when the budget is tight.
+   */
+  private admitIncrease(
+    line: LineRecord,
+    decision: Decision,
+    decisionId: string,
+    budget: "admit" | "spent",
+  ): boolean {
+    const book = this.budgets;
+    if (book === undefined || book.isEmpty) return true;
+    const accountId = line.row.account_id;
+    const scope = { accountId, region: line.row.region, segment: line.row.segment };
+    const place = {
+      pd: decision.pd,
+      requestedAt: book.waitingSince(accountId) ?? decision.decidedAt,
+      accountId,
+    };
+    const admitted =
+      budget === "spent" || book.admitIncrease(scope, place, decision.toLimit - decision.fromLimit).ok;
+    const waited = book.waitingSince(accountId) !== null;
+    if (admitted) {
+      if (waited) this.queueSettled.set(accountId, { status: "granted", decisionId });
+      book.settle(accountId);
+      return true;
+    }
+    if (waited) this.queueSettled.set(accountId, { status: "lapsed", decisionId });
+    book.enqueue({ ...scope, pd: place.pd, requestedAt: place.requestedAt });
+    this.queued.push({
+      id: deterministicId("bq", decisionId),
+      account_id: accountId,
+      decision_id: decisionId,
+      from_limit: decision.fromLimit,
+      requested_limit: decision.toLimit,
+      pd: place.pd,
+      requested_at: place.requestedAt,
+      status: "waiting",
+      settled_at: null,
+      settled_decision_id: null,
+    });
+    return false;
   }
 
   /** Applies a recorded decision to its line now (at once, or when its notice period has run). */
@@ -183,6 +255,7 @@ export class WriteSet {
       reasons: detail?.reasons ?? [],
       recall: detail?.recall ?? false,
       recourse: recourse === undefined ? null : recourseNotice(recourse),
+      classWide: detail?.classWide === undefined ? null : classWideNotice(detail.classWide, line.row.region),
     };
     this.outbox.push({
       id: deterministicId("ntc", `${kind}:${decision.id}`),
@@ -216,6 +289,8 @@ export class WriteSet {
       this.lineChanges.length === 0 &&
       this.outbox.length === 0 &&
       this.drawdowns.length === 0 &&
+      this.queued.length === 0 &&
+      this.queueSettled.size === 0 &&
       this.sealed.length === 0
     );
   }
@@ -251,6 +326,20 @@ export class WriteSet {
       await trx
         .insertInto("decision_recourse")
         .values(recourse.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+    }
+    for (const [accountId, settled] of this.queueSettled) {
+      await trx
+        .updateTable("budget_queue")
+        .set({ status: settled.status, settled_at: this.recordedAt, settled_decision_id: settled.decisionId })
+        .where("account_id", "=", accountId)
+        .where("status", "=", "waiting")
+        .execute();
+    }
+    for (let i = 0; i < this.queued.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto("budget_queue")
+        .values(this.queued.slice(i, i + ROWS_PER_STATEMENT))
         .execute();
     }
     await appendToLedger(trx, store, this.sealed, this.recordedAt);

@@ -7,6 +7,7 @@ import {
   sql,
 } from "kysely";
 import { borrowerSide } from "./borrowerMigration.ts";
+import { budgets } from "./budgetMigration.ts";
 import { sandboxMigration } from "./sandboxMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
@@ -350,6 +351,7 @@ class CodeMigrations implements MigrationProvider {
       "0011_model_registry": modelRegistry(),
       "0012_hardship": hardship(),
       "0013_simulations": simulations(),
+      "0014_budgets": budgets(this.dialect),
       "0018_sandbox": sandboxMigration(),
     };
   }

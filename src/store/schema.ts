@@ -275,6 +275,10 @@ export interface Database {
   hardship_offers: HardshipOfferTable;
   drawdown_reschedules: DrawdownRescheduleTable;
   simulation_reports: SimulationReportTable;
+  budgets: BudgetTable;
+  budget_changes: BudgetChangeTable;
+  budget_queue: BudgetQueueTable;
+  risk_settings: RiskSettingTable;
 }
 
 export interface DecisionRecourseTable {
@@ -346,3 +350,56 @@ export interface NoticeDeliveryTable {
 }
 
 export type { Generated };
+
+/** An exposure budget: a cap on committed (limit) or drawn (balance) credit over a scope. */
+export interface BudgetTable {
+  id: string;
+  /** total | region | segment | product */
+  scope_kind: string;
+  scope_value: string;
+  /** limit | balance */
+  measure: string;
+  cap: number;
+  /** Kept by triggers on credit_lines: the sum of the measure over the lines the budget covers. */
+  used: number;
+  updated_at: number;
+}
+
+export interface BudgetChangeTable {
+  id: string;
+  budget_id: string;
+  /** set | remove */
+  action: string;
+  cap_before: number | null;
+  cap_after: number | null;
+  actor: string;
+  reason: string;
+  at: number;
+}
+
+/** An increase waiting for budget room, granted by priority (lowest PD first), not by arrival. */
+export interface BudgetQueueTable {
+  id: string;
+  account_id: string;
+  decision_id: string;
+  from_limit: number;
+  requested_limit: number;
+  pd: number;
+  requested_at: number;
+  /** waiting | granted | lapsed */
+  status: string;
+  settled_at: number | null;
+  settled_decision_id: string | null;
+}
+
+/** An analyst's regional risk factor or portfolio stress multiplier; the latest per key is in force. */
+export interface RiskSettingTable {
+  id: string;
+  /** region | stress */
+  kind: string;
+  region: string | null;
+  factor: number;
+  actor: string;
+  reason: string;
+  at: number;
+}

@@ -68,6 +68,17 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(seeded.code, seeded.stderr).toBe(0);
     const reviewed = await runToEnd(["--database", database, "review", "--run-id", REVIEW_RUN]);
     expect(reviewed.code, reviewed.stderr).toBe(0);
+    const budget = ["budgets", "set", "--scope", "region", "--value", "east", "--measure", "limit"];
+    const budgeted = await runToEnd([
+      "--database",
+      database,
+      ...budget,
+      "--cap",
+      "100000000000",
+      "--reason",
+      "east concentration",
+    ]);
+    expect(budgeted.code, budgeted.stderr).toBe(0);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
@@ -147,6 +158,10 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(review?.processed).toBe(review?.total);
     const shownJob = page.locator(`[data-testid=jobs] tr:has-text("review:${REVIEW_RUN}")`);
     expect(await shownJob.textContent()).toContain(`${review?.processed}/${review?.total}`);
+    const budgets = page.locator("[data-testid=budgets] tbody tr");
+    await budgets.first().waitFor();
+    expect(await budgets.count()).toBe(1);
+    expect(await budgets.first().textContent()).toContain("region:east");
     await page.screenshot({ path: join(SCREENSHOTS, "portfolio.png"), fullPage: true });
     await page.context().close();
   });

@@ -10,6 +10,7 @@ export type { AccountDetail, AccountSummary, DecisionView } from "../../src/serv
 export type { EvidenceKind } from "../../src/services/appealEvidence.ts";
 export type { AppealView } from "../../src/services/appeals.ts";
 export type { AuditReport } from "../../src/services/audit.ts";
+export type { BudgetView } from "../../src/services/budgets.ts";
 export type { DecisionExplanation, RuleTrace } from "../../src/services/decisionExplanation.ts";
 export type { JobProgress } from "../../src/services/jobProgress.ts";
 export type { StabilityReport } from "../../src/services/monitoring.ts";

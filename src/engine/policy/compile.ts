@@ -1,4 +1,4 @@
-import type { CreditEventType, Region } from "../events.ts";
+import { type CreditEventType, PROHIBITED_PURPOSES, type Region } from "../events.ts";
 import { FEATURE_NAMES, type FeatureName } from "../features.ts";
 import type { ComparisonOp, Condition, FactName, Policy, PolicyRule, RiskTier } from "../policy.ts";
 import { compare, HARD_LINE_CAP } from "../policy.ts";
@@ -103,6 +103,7 @@ export interface CompiledPolicy {
   ruleScoreDriven: Uint8Array;
   lineCap: number;
   triggers: ReadonlySet<CreditEventType>;
+  prohibitedPurposes: ReadonlySet<string>;
 }
 
 const MAX_CONDITIONS = 31;
@@ -162,6 +163,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     ),
     lineCap: Math.min(policy.guardrails.lineCap, HARD_LINE_CAP),
     triggers: new Set(policy.triggers),
+    prohibitedPurposes: new Set(policy.prohibitedPurposes ?? PROHIBITED_PURPOSES),
   };
 }
 

@@ -93,6 +93,9 @@ export const policyDocument = z
       phaseInMaxChange: share,
     }),
     triggers: z.array(eventType),
+    prohibitedPurposes: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "purposes are lower_snake_case names"))
+      .optional(),
   })
   .strict()
   .superRefine((doc, ctx) => {

@@ -17,6 +17,8 @@ interface NoticePayload {
   effectiveAt?: string;
   reasons?: NoticeReason[];
   recourse?: { en: string; zh: string } | null;
+  /** A decision class-wide measures made: said instead of personal reasons. */
+  classWide?: { en: string; zh: string } | null;
   en?: string;
   zh?: string;
 }
@@ -51,7 +53,8 @@ function decisionText(p: NoticePayload, lang: NoticeLanguage): { subject: string
         : zh
           ? `我们已${action.zh}。`
           : `We have acted to ${action.en}.`;
-  const reasons = (p.reasons ?? []).map((r) => `- ${zh ? r.zh : r.en}`);
+  const classWide = p.classWide ?? null;
+  const reasons = classWide === null ? (p.reasons ?? []).map((r) => `- ${zh ? r.zh : r.en}`) : [];
   const recourse =
     p.recourse === null || p.recourse === undefined ? [] : [zh ? p.recourse.zh : p.recourse.en];
   return {
@@ -59,6 +62,7 @@ function decisionText(p: NoticePayload, lang: NoticeLanguage): { subject: string
     lines: [
       head,
       limits,
+      ...(classWide === null ? [] : [zh ? classWide.zh : classWide.en]),
       ...(reasons.length > 0 ? [zh ? "主要原因：" : "Principal reasons:", ...reasons] : []),
       ...recourse,
     ],

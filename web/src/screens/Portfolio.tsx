@@ -8,6 +8,7 @@ import { UPlotChart } from "../components/UPlotChart.tsx";
 import { useI18n } from "../i18n/I18n.tsx";
 import type {
   ActivityCounts,
+  BudgetView,
   JobProgress,
   LimitChangePoint,
   PortfolioExposure,
@@ -121,6 +122,48 @@ function Jobs() {
                       {j.done ? t("portfolio.done") : t("portfolio.running")}
                     </td>
                     <td>{dateTime(j.updatedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Async>
+    </section>
+  );
+}
+
+/** Each exposure budget's usage against its cap, and the increases waiting for room. */
+function Budgets() {
+  const { t, money, number, percent } = useI18n();
+  const budgets = useApi<{ budgets: BudgetView[] }>("/v1/budgets");
+  return (
+    <section className="card" data-testid="budgets">
+      <h3>{t("portfolio.budgets")}</h3>
+      <Async loaded={budgets}>
+        {({ budgets }) =>
+          budgets.length === 0 ? (
+            <p className="muted">{t("portfolio.budgetsNone")}</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th>{t("portfolio.budgetScope")}</th>
+                  <th>{t("portfolio.budgetMeasure")}</th>
+                  <th>{t("portfolio.budgetUsed")}</th>
+                  <th className="num">{t("portfolio.budgetWaiting")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {budgets.map((b) => (
+                  <tr key={b.id}>
+                    <td>{b.scope}</td>
+                    <td>{t(`portfolio.budgetMeasure.${b.measure}`)}</td>
+                    <td>
+                      <progress value={Math.min(b.used, b.cap)} max={Math.max(b.cap, 1)} /> {money(b.used)} /{" "}
+                      {money(b.cap)} ({percent(b.cap > 0 ? b.used / b.cap : 1)})
+                    </td>
+                    <td className="num">{number(b.waiting)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -320,6 +363,7 @@ export function Portfolio() {
       <div className="grid">
         <Stability />
         <Jobs />
+        <Budgets />
       </div>
     </div>
   );
