@@ -8,6 +8,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Headroom } from "../services/headroom.ts";
+import { installAccessControl } from "./access.ts";
 import { registerConsole } from "./console.ts";
 import { installProblemHandlers } from "./problem.ts";
 import { accountEventRoutes } from "./routes/accountEvents.ts";
@@ -23,6 +24,7 @@ import { policyRoutes } from "./routes/policies.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { referenceRoutes } from "./routes/reference.ts";
+import { sessionRoutes } from "./routes/session.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -38,6 +40,7 @@ export async function buildServer(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
+  installAccessControl(app, headroom);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -62,7 +65,10 @@ export async function buildServer(
   await app.register(accountEventRoutes(headroom));
   await app.register(jobRoutes(headroom));
   await app.register(referenceRoutes());
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(sessionRoutes(headroom));
+  app.get("/openapi.json", { schema: { hide: true }, config: { access: "public" } }, async () =>
+    app.swagger(),
+  );
   await registerConsole(app, options.consoleDir);
   return app;
 }

@@ -5,6 +5,7 @@ import { isoDate } from "../engine/time.ts";
 import { verifyLedger } from "../services/audit.ts";
 import { startBackground } from "../services/background.ts";
 import { channelSettingsFromEnv, configuredChannels } from "../services/channels/configured.ts";
+import { loginHelp, seedDemoLogins } from "../services/demo/demoUsers.ts";
 import { seedDemo } from "../services/demo/seedDemo.ts";
 import { applyDueActions } from "../services/dueActions.ts";
 import { type Headroom, openHeadroom } from "../services/headroom.ts";
@@ -24,7 +25,14 @@ function bar(label: string): SingleBar {
   });
 }
 
-async function demo(headroom: Headroom, borrowers: number, months: number, seed: number): Promise<void> {
+/** Seeds the demo book and its logins; prints how to log in. */
+async function demo(
+  headroom: Headroom,
+  borrowers: number,
+  months: number,
+  seed: number,
+  base = "http://127.0.0.1:8080",
+): Promise<void> {
   const progress = bar("demo");
   let phase = "";
   const started = performance.now();
@@ -43,6 +51,7 @@ async function demo(headroom: Headroom, borrowers: number, months: number, seed:
     `demo: ${borrowers} borrowers from ${result.source} rows, ${result.events} events, ${result.decisions} decisions ` +
       `in ${seconds.toFixed(1)} s; ${due.applied} noticed changes took effect\n`,
   );
+  process.stdout.write(loginHelp(await seedDemoLogins(headroom), base));
 }
 
 async function serve(headroom: Headroom, host: string, port: number, background = true): Promise<void> {
@@ -111,10 +120,17 @@ export async function runCli(command: string, global: Options, opts: Options): P
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .executeTakeFirstOrThrow();
         if (Number(existing.n) === 0)
-          await demo(headroom, opts.borrowers as number, opts.months as number, 42);
+          await demo(
+            headroom,
+            opts.borrowers as number,
+            opts.months as number,
+            42,
+            `http://${opts.host}:${opts.port}`,
+          );
         else
           process.stdout.write(
-            `store ${headroom.store.location} already holds ${existing.n} accounts; serving them\n`,
+            `store ${headroom.store.location} already holds ${existing.n} accounts; serving them\n` +
+              `log in as the demo users (admin, analyst, ...) with their password, or create a key: headroom keys create --role admin --name me\n`,
           );
         keepOpen = true;
         await serve(headroom, opts.host as string, opts.port as number);

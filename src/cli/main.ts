@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
+import { addAccessCommands } from "./accessCommands.ts";
 import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
 import { registerPolicyCommands } from "./policyCommands.ts";
@@ -75,6 +76,7 @@ audit
 registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());
 addSimulateCommand(program, () => program.opts());
+addAccessCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -271,6 +271,9 @@ export interface Database {
   hardship_offers: HardshipOfferTable;
   drawdown_reschedules: DrawdownRescheduleTable;
   simulation_reports: SimulationReportTable;
+  api_keys: ApiKeyTable;
+  users: UserTable;
+  sessions: SessionTable;
 }
 
 export interface DecisionRecourseTable {
@@ -339,6 +342,34 @@ export interface NoticeDeliveryTable {
   notice_id: string;
   channel: string;
   delivered_at: number;
+}
+
+/** An integration's API key; only the SHA-256 of the secret is kept. */
+export interface ApiKeyTable {
+  id: string;
+  key_hash: string;
+  name: string;
+  role: string;
+  /** Set when the key acts for one borrower (role borrower). */
+  borrower_id: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** A console user; password_hash is scrypt `salt:hash` (hex). */
+export interface UserTable {
+  username: string;
+  password_hash: string;
+  role: string;
+  borrower_id: string | null;
+  created_at: number;
+}
+
+export interface SessionTable {
+  token_hash: string;
+  username: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export type { Generated };

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_PASSWORD } from "../../src/services/demo/demoUsers.ts";
 import { freePort, ROOT, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
 import { hasChromium, launchChromium, paintedPixels } from "./browser.ts";
 
@@ -35,7 +36,9 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
   let server: ChildProcess;
   let base: string;
   let browser: Browser;
-  const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T;
+  let adminKey: string;
+  const api = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as T;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "headroom-console-"));
@@ -44,6 +47,18 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(seeded.code, seeded.stderr).toBe(0);
     const reviewed = await runToEnd(["--database", database, "review", "--run-id", REVIEW_RUN]);
     expect(reviewed.code, reviewed.stderr).toBe(0);
+    const key = await runToEnd([
+      "--database",
+      database,
+      "keys",
+      "create",
+      "--role",
+      "admin",
+      "--name",
+      "test",
+    ]);
+    expect(key.code, key.stderr).toBe(0);
+    adminKey = key.stdout.trim();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
@@ -63,7 +78,14 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     await context.addInitScript((l) => {
       if (localStorage.getItem("headroom.lang") === null) localStorage.setItem("headroom.lang", l);
     }, lang);
-    return context.newPage();
+    const page = await context.newPage();
+    // Every page signs in through the console's own login form, as the demo analyst.
+    await page.goto(`${base}/`);
+    await page.fill("[data-testid=login] input[name=username]", "analyst");
+    await page.fill("[data-testid=login] input[name=password]", DEMO_PASSWORD);
+    await page.click("[data-testid=login] button[type=submit]");
+    await page.waitForSelector("[data-testid=logout]");
+    return page;
   }
 
   /** An account whose changes include an adverse decision with reasons, found through the API. */

@@ -1,4 +1,5 @@
-import type { ReactNode } from "react";
+import { type ReactNode, useState } from "react";
+import { useApi } from "./api.ts";
 import { LanguageSwitch, useI18n } from "./i18n/I18n.tsx";
 import type { MessageKey } from "./i18n/messages.ts";
 import { Link, useLocation } from "./router.tsx";
@@ -7,6 +8,7 @@ import { Accounts } from "./screens/Accounts.tsx";
 import { Audit } from "./screens/Audit.tsx";
 import { Borrower } from "./screens/Borrower.tsx";
 import { DecisionExplanation } from "./screens/DecisionExplanation.tsx";
+import { Login } from "./screens/Login.tsx";
 import { Portfolio } from "./screens/Portfolio.tsx";
 
 interface Screen {
@@ -57,6 +59,12 @@ function match(pattern: string, path: string): Record<string, string> | null {
 export function App() {
   const { t } = useI18n();
   const { path, query } = useLocation();
+  const [sessionCheck, setSessionCheck] = useState(0);
+  const session = useApi<{ principal: string }>("/v1/session", sessionCheck);
+  const logout = async () => {
+    await fetch("/v1/session", { method: "DELETE" });
+    setSessionCheck((n) => n + 1);
+  };
   let content: ReactNode = null;
   for (const screen of SCREENS) {
     const params = match(screen.pattern, path);
@@ -82,8 +90,19 @@ export function App() {
           })}
         </nav>
         <LanguageSwitch />
+        {session.state === "ready" && (
+          <button type="button" className="logout" data-testid="logout" onClick={logout}>
+            {t("login.logout", { who: session.data.principal })}
+          </button>
+        )}
       </header>
-      <main>{content ?? <p className="error">{t("common.notFound", { path })}</p>}</main>
+      <main>
+        {session.state === "error" ? (
+          <Login onLoggedIn={() => setSessionCheck((n) => n + 1)} />
+        ) : session.state === "loading" ? null : (
+          (content ?? <p className="error">{t("common.notFound", { path })}</p>)
+        )}
+      </main>
     </>
   );
 }

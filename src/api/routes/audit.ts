@@ -9,6 +9,7 @@ export const auditRoutes =
     app.get(
       "/v1/audit/verify",
       {
+        config: { access: { roles: ["auditor", "analyst"] } },
         schema: {
           summary: "Verify the decision ledger's hash chain and every sealed record",
           tags: ["audit"],

@@ -9,6 +9,7 @@ export const healthRoutes =
     app.get(
       "/healthz",
       {
+        config: { access: "public" },
         schema: {
           summary: "Liveness",
           tags: ["ops"],
@@ -20,6 +21,7 @@ export const healthRoutes =
     app.get(
       "/readyz",
       {
+        config: { access: "public" },
         schema: {
           summary: "Readiness: the store answers",
           tags: ["ops"],
