@@ -10,7 +10,7 @@ import {
 import type { Headroom } from "../services/headroom.ts";
 import { installAccessControl } from "./access.ts";
 import { registerConsole } from "./console.ts";
-import { installProblemHandlers } from "./problem.ts";
+import { frameworkErrorAsProblem, installProblemHandlers } from "./problem.ts";
 import { accountEventRoutes } from "./routes/accountEvents.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { appealRoutes } from "./routes/appeals.ts";
@@ -36,6 +36,7 @@ export async function buildServer(
   const app = Fastify({
     logger: options.logger === true ? { level: process.env.HEADROOM_LOG_LEVEL ?? "info" } : false,
     bodyLimit: MAX_BODY_BYTES,
+    frameworkErrors: frameworkErrorAsProblem,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
