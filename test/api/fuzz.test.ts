@@ -227,7 +227,9 @@ describe("fuzz: random and mutated requests across every route", () => {
       }),
       { numRuns: RUNS, seed: Number(process.env.HEADROOM_FUZZ_SEED ?? 20_261_125), endOnFailure: true },
     );
-    console.log(`fuzz statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
+    console.log(
+      `fuzz statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`,
+    );
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
     expect(total).toBe(RUNS);
     // The fuzz reached handlers, not only the access check and the validator.
