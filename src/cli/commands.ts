@@ -5,6 +5,7 @@ import { isoDate } from "../engine/time.ts";
 import { verifyLedger } from "../services/audit.ts";
 import { startBackground } from "../services/background.ts";
 import { channelSettingsFromEnv, configuredChannels } from "../services/channels/configured.ts";
+import { checkpointLedger } from "../services/checkpoints.ts";
 import { loginHelp, seedDemoLogins } from "../services/demo/demoUsers.ts";
 import { seedDemo } from "../services/demo/seedDemo.ts";
 import { applyDueActions } from "../services/dueActions.ts";
@@ -46,6 +47,7 @@ async function demo(
   });
   progress.stop();
   const due = await applyDueActions(headroom);
+  await checkpointLedger(headroom, { partial: true });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `demo: ${borrowers} borrowers from ${result.source} rows, ${result.events} events, ${result.decisions} decisions ` +
@@ -168,6 +170,11 @@ export async function runCli(command: string, global: Options, opts: Options): P
       case "apply-due": {
         const due = await applyDueActions(headroom);
         process.stdout.write(`${due.applied} changes took effect, ${due.cancelled} cancelled\n`);
+        break;
+      }
+      case "audit-checkpoint": {
+        const written = await checkpointLedger(headroom, { partial: true });
+        process.stdout.write(`${written} checkpoint(s) sealed\n`);
         break;
       }
       case "audit-verify": {

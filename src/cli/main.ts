@@ -72,6 +72,10 @@ audit
   .command("verify")
   .description("verify the hash chain and every sealed record; exits 1 naming each broken row")
   .action((opts) => runCli("audit-verify", program.opts(), opts));
+audit
+  .command("checkpoint")
+  .description("seal Merkle checkpoints over every ledger row not yet covered (the last block partly)")
+  .action((opts) => runCli("audit-checkpoint", program.opts(), opts));
 
 registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());

@@ -16,6 +16,7 @@ import type {
   RebuildingPlanTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { verifyCheckpoints } from "./checkpoints.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
@@ -226,5 +227,6 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
       after = ids[ids.length - 1]?.id ?? after;
     }
   }
+  for (const p of await verifyCheckpoints(store)) report(p);
   return { ok: problems.length === 0, entries, headSeq, problems };
 }

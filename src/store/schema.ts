@@ -271,6 +271,7 @@ export interface Database {
   hardship_offers: HardshipOfferTable;
   drawdown_reschedules: DrawdownRescheduleTable;
   simulation_reports: SimulationReportTable;
+  ledger_checkpoints: LedgerCheckpointTable;
   api_keys: ApiKeyTable;
   users: UserTable;
   sessions: SessionTable;
@@ -342,6 +343,17 @@ export interface NoticeDeliveryTable {
   notice_id: string;
   channel: string;
   delivered_at: number;
+}
+
+/** A Merkle root over ledger rows from_seq..to_seq, chained to the checkpoint before it. */
+export interface LedgerCheckpointTable {
+  id: number;
+  from_seq: number;
+  to_seq: number;
+  root: string;
+  prev_hash: string;
+  hash: string;
+  created_at: number;
 }
 
 /** An integration's API key; only the SHA-256 of the secret is kept. */
