@@ -15,7 +15,7 @@ import { ProblemError } from "./problem.ts";
  * A route without a rule is refused for everyone (fail closed), and the authorization-matrix test
  * names it. Admin may call every non-public route; a borrower only routes that name `borrower`.
  */
-export type OwnedParam = "accountId" | "decisionId" | "appealId";
+export type OwnedParam = "borrowerId" | "accountId" | "decisionId" | "appealId";
 export type StaffRole = Exclude<Role, "borrower" | "admin">;
 export type AccessRule = "public" | "authenticated" | { roles: readonly StaffRole[]; borrower?: OwnedParam };
 

@@ -20,6 +20,7 @@ import { explanationRoutes } from "./routes/explanations.ts";
 import { hardshipRoutes } from "./routes/hardship.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { personalDataRoutes } from "./routes/personalData.ts";
 import { policyRoutes } from "./routes/policies.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
@@ -67,6 +68,7 @@ export async function buildServer(
   await app.register(jobRoutes(headroom));
   await app.register(referenceRoutes());
   await app.register(sessionRoutes(headroom));
+  await app.register(personalDataRoutes(headroom));
   app.get("/openapi.json", { schema: { hide: true }, config: { access: "public" } }, async () =>
     app.swagger(),
   );

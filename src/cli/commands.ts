@@ -6,6 +6,7 @@ import { verifyLedger } from "../services/audit.ts";
 import { startBackground } from "../services/background.ts";
 import { channelSettingsFromEnv, configuredChannels } from "../services/channels/configured.ts";
 import { checkpointLedger } from "../services/checkpoints.ts";
+import { seedDemoPersonalData } from "../services/demo/demoPersonalData.ts";
 import { loginHelp, seedDemoLogins } from "../services/demo/demoUsers.ts";
 import { seedDemo } from "../services/demo/seedDemo.ts";
 import { applyDueActions } from "../services/dueActions.ts";
@@ -47,6 +48,7 @@ async function demo(
   });
   progress.stop();
   const due = await applyDueActions(headroom);
+  await seedDemoPersonalData(headroom);
   await checkpointLedger(headroom, { partial: true });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(

@@ -188,15 +188,21 @@ export async function authenticate(
   return null;
 }
 
-/** The borrower who owns an account, decision or appeal; null when there is no such object. */
+/** The borrower who is, or owns, a borrower id, account, decision or appeal; null when there is no such object. */
 export async function ownerOf(
   store: Store,
-  kind: "accountId" | "decisionId" | "appealId",
+  kind: "borrowerId" | "accountId" | "decisionId" | "appealId",
   id: string,
 ): Promise<string | null> {
   const db = store.db;
   let row: { borrower_id: string } | undefined;
-  if (kind === "accountId")
+  if (kind === "borrowerId")
+    row = await db
+      .selectFrom("borrowers")
+      .select("id as borrower_id")
+      .where("id", "=", id)
+      .executeTakeFirst();
+  else if (kind === "accountId")
     row = await db
       .selectFrom("credit_lines")
       .select("borrower_id")

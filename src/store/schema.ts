@@ -275,6 +275,8 @@ export interface Database {
   api_keys: ApiKeyTable;
   users: UserTable;
   sessions: SessionTable;
+  borrower_keys: BorrowerKeyTable;
+  borrower_personal_data: BorrowerPersonalDataTable;
 }
 
 export interface DecisionRecourseTable {
@@ -382,6 +384,23 @@ export interface SessionTable {
   username: string;
   created_at: number;
   expires_at: number;
+}
+
+/** A borrower's data key, wrapped (AES-256-GCM) by the master key named by master_key_id. */
+export interface BorrowerKeyTable {
+  borrower_id: string;
+  /** null once destroyed (erasure). */
+  wrapped_key: string | null;
+  master_key_id: string;
+  created_at: number;
+  destroyed_at: number | null;
+}
+
+/** Name, phone, ID number and bank account as JSON, encrypted under the borrower's data key. */
+export interface BorrowerPersonalDataTable {
+  borrower_id: string;
+  ciphertext: string;
+  updated_at: number;
 }
 
 export type { Generated };

@@ -3,7 +3,8 @@ import type { Kysely, Migration } from "kysely";
 /**
  * 0016: who may call Headroom. API keys for integrations and console users with sessions; secrets
  * are stored only as hashes (API keys and session tokens: SHA-256 of 256 random bits; passwords:
- * scrypt with a per-user salt).
+ * scrypt with a per-user salt). Personal data is kept only encrypted: one AES-256-GCM data key per
+ * borrower, wrapped by the master key; erasure destroys the wrapped key (crypto-shredding).
  */
 export function trust(): Migration {
   return {
@@ -33,6 +34,21 @@ export function trust(): Migration {
         .addColumn("username", "text", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("borrower_keys")
+        .addColumn("borrower_id", "text", (c) => c.primaryKey())
+        // null once destroyed: whatever was encrypted under it is unreadable for good.
+        .addColumn("wrapped_key", "text")
+        .addColumn("master_key_id", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("destroyed_at", "bigint")
+        .execute();
+      await db.schema
+        .createTable("borrower_personal_data")
+        .addColumn("borrower_id", "text", (c) => c.primaryKey())
+        .addColumn("ciphertext", "text", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
         .execute();
     },
   };

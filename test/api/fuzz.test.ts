@@ -76,6 +76,12 @@ function seedBodies(): Record<string, Record<string, unknown>> {
     "POST /v1/accounts/:accountId/drawdown-quote": { amount: 100_000, termMonths: 6 },
     "POST /v1/session": { username: "admin", password: "not-the-password" },
     "POST /v1/api-keys": { name: "fuzz", role: "auditor" },
+    "PUT /v1/borrowers/:borrowerId/personal-data": {
+      name: "王芳",
+      phone: "13912345678",
+      idNumber: "110105198001011234",
+      bankAccount: null,
+    },
     "PUT /v1/users/:username": { password: "a long enough password", role: "auditor" },
   };
 }
