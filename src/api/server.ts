@@ -11,6 +11,7 @@ import type { Headroom } from "../services/headroom.ts";
 import { installAccessControl } from "./access.ts";
 import { registerConsole } from "./console.ts";
 import { frameworkErrorAsProblem, installProblemHandlers } from "./problem.ts";
+import { DEFAULT_RATE_LIMITS, installRateLimits, type RateLimitSettings } from "./rateLimits.ts";
 import { accountEventRoutes } from "./routes/accountEvents.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { appealRoutes } from "./routes/appeals.ts";
@@ -32,7 +33,7 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export async function buildServer(
   headroom: Headroom,
-  options: { logger?: boolean; consoleDir?: string } = {},
+  options: { logger?: boolean; consoleDir?: string; rateLimits?: RateLimitSettings } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === true ? { level: process.env.HEADROOM_LOG_LEVEL ?? "info" } : false,
@@ -43,6 +44,7 @@ export async function buildServer(
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
   installAccessControl(app, headroom);
+  await installRateLimits(app, headroom, options.rateLimits ?? DEFAULT_RATE_LIMITS);
   await app.register(swagger, {
     openapi: {
       info: {

@@ -153,7 +153,7 @@ export const accountRoutes =
     app.post(
       "/v1/accounts/:accountId/decisions",
       {
-        config: { access: { roles: ["analyst"] } },
+        config: { access: { roles: ["analyst"] }, sensitive: true },
         schema: {
           summary: "Decide one account now (analyst); requestId makes retries safe",
           tags: ["decisions"],

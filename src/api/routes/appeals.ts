@@ -80,7 +80,7 @@ export const appealRoutes =
     app.post(
       "/v1/accounts/:accountId/appeals",
       {
-        config: { access: { roles: [], borrower: "accountId" } },
+        config: { access: { roles: [], borrower: "accountId" }, sensitive: true },
         schema: {
           summary: "Appeal an adverse decision with a statement and evidence (pauses a noticed change)",
           tags: ["appeals"],

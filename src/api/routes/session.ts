@@ -37,7 +37,7 @@ export const sessionRoutes =
     app.post(
       "/v1/session",
       {
-        config: { access: "public" },
+        config: { access: "public", sensitive: true },
         schema: {
           summary: "Log in to the console: sets an HttpOnly session cookie",
           tags: ["access"],
