@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authenticate, ownerOf, type Principal, type Role, SESSION_COOKIE } from "../services/access.ts";
+import { recordApiAction } from "../services/actionLog.ts";
 import type { Headroom } from "../services/headroom.ts";
 import { ProblemError } from "./problem.ts";
 
@@ -99,5 +100,23 @@ export function installAccessControl(app: FastifyInstance, headroom: Headroom): 
     if (rule === "public") return;
     request.principal = await principalOf(headroom, request);
     await check(headroom, rule, request.principal, request.params as Record<string, string>);
+  });
+  // Every successful write by a principal is sealed in the ledger before the answer leaves.
+  app.addHook("onSend", async (request, reply, payload) => {
+    const principal = request.principal;
+    if (
+      principal === null ||
+      request.method === "GET" ||
+      request.method === "HEAD" ||
+      reply.statusCode >= 400
+    )
+      return payload;
+    await recordApiAction(headroom, principal, {
+      method: request.method,
+      route: request.routeOptions.url ?? request.url,
+      params: request.params as Record<string, string>,
+      status: reply.statusCode,
+    });
+    return payload;
   });
 }

@@ -275,6 +275,7 @@ export interface Database {
   api_keys: ApiKeyTable;
   users: UserTable;
   sessions: SessionTable;
+  api_actions: ApiActionTable;
   borrower_keys: BorrowerKeyTable;
   borrower_personal_data: BorrowerPersonalDataTable;
 }
@@ -384,6 +385,19 @@ export interface SessionTable {
   username: string;
   created_at: number;
   expires_at: number;
+}
+
+/** A write a principal made through the API; sealed in the ledger as kind api_action. */
+export interface ApiActionTable {
+  id: string;
+  principal: string;
+  role: string;
+  method: string;
+  /** The route pattern, e.g. /v1/appeals/:appealId/decision; params holds the values (JSON). */
+  route: string;
+  params: string;
+  status: number;
+  at: number;
 }
 
 /** A borrower's data key, wrapped (AES-256-GCM) by the master key named by master_key_id. */

@@ -35,6 +35,18 @@ export function trust(): Migration {
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .addColumn("expires_at", "bigint", (c) => c.notNull())
         .execute();
+      // Every write a principal made through the API, sealed in the ledger (who, what, when).
+      await db.schema
+        .createTable("api_actions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("principal", "text", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("method", "text", (c) => c.notNull())
+        .addColumn("route", "text", (c) => c.notNull())
+        .addColumn("params", "text", (c) => c.notNull())
+        .addColumn("status", "integer", (c) => c.notNull())
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .execute();
       await db.schema
         .createTable("borrower_keys")
         .addColumn("borrower_id", "text", (c) => c.primaryKey())

@@ -4,6 +4,7 @@ import type { AccessRule } from "../../src/api/access.ts";
 import { buildServer } from "../../src/api/server.ts";
 import type { CreditEvent } from "../../src/engine/events.ts";
 import { ROLES, type Role, upsertUser } from "../../src/services/access.ts";
+import { verifyLedger } from "../../src/services/audit.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { type Inject, injectAs } from "../support/auth.ts";
 import { due, inquiry, opened } from "../support/events.ts";
@@ -171,6 +172,58 @@ describe("authorization matrix: every route in /openapi.json against every role"
     expect(optOut.statusCode).toBe(200);
     const after = (await as.admin({ method: "GET", url: "/v1/accounts/acc-a" })).json();
     expect(after).toMatchObject({ limit: before.limit, status: before.status, borrowerId: "borrower-a" });
+  });
+
+  it("seals every write a principal makes in the ledger: who, which route, which object", async () => {
+    const response = await as.reviewer({
+      method: "POST",
+      url: `/v1/appeals/${objects.appealId}/decision`,
+      payload: { reviewer: "rev", outcome: "uphold", reason: "The missed instalment stands." },
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    const action = await headroom.store.db
+      .selectFrom("api_actions")
+      .selectAll()
+      .where("route", "=", "/v1/appeals/:appealId/decision")
+      .executeTakeFirstOrThrow();
+    expect(action).toMatchObject({ role: "reviewer", method: "POST", status: 200 });
+    expect(action.principal).toMatch(/^key:key_/);
+    expect(JSON.parse(action.params)).toEqual({ appealId: objects.appealId });
+    const sealed = await headroom.store.db
+      .selectFrom("ledger")
+      .selectAll()
+      .where("ref_id", "=", action.id)
+      .execute();
+    expect(sealed.map((r) => r.kind)).toEqual(["api_action"]);
+    expect((await verifyLedger(headroom.store)).problems).toEqual([]);
+    // Reads and refusals are not actions.
+    expect(
+      (await as.auditor({ method: "POST", url: "/v1/policies/rollback", payload: { by: "x" } })).statusCode,
+    ).toBe(403);
+    const refused = await headroom.store.db
+      .selectFrom("api_actions")
+      .selectAll()
+      .where("role", "=", "auditor")
+      .where("route", "=", "/v1/policies/rollback")
+      .execute();
+    expect(refused).toEqual([]);
+    // Rewriting who did it is caught.
+    await headroom.store.db
+      .updateTable("api_actions")
+      .set({ principal: "key:someone-else" })
+      .where("id", "=", action.id)
+      .execute();
+    expect((await verifyLedger(headroom.store)).problems).toContainEqual(
+      expect.objectContaining({
+        refId: action.id,
+        problem: `API action ${action.id} was edited after it was sealed`,
+      }),
+    );
+    await headroom.store.db
+      .updateTable("api_actions")
+      .set({ principal: action.principal })
+      .where("id", "=", action.id)
+      .execute();
   });
 
   it("signs console users in with a session cookie, and out again", async () => {
