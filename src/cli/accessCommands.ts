@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { createApiKey, ROLES, type Role, revokeApiKey, upsertUser } from "../services/access.ts";
 import { openHeadroom } from "../services/headroom.ts";
+import { masterKey, parseMasterKey, rotateMasterKey } from "../services/personalData.ts";
 
 function role(value: string): Role {
   if (!(ROLES as readonly string[]).includes(value))
@@ -44,6 +45,21 @@ export function addAccessCommands(program: Command, global: () => { database?: s
         if (!(await revokeApiKey(headroom.store, keyId, headroom.clock())))
           throw new Error(`no active API key ${keyId}`);
         process.stdout.write(`revoked ${keyId}\n`);
+      }),
+    );
+  keys
+    .command("rotate-master")
+    .description(
+      "re-wrap every borrower's data key under $HEADROOM_NEW_MASTER_KEY (then make it $HEADROOM_MASTER_KEY)",
+    )
+    .action(() =>
+      withHeadroom(async (headroom) => {
+        const next = process.env.HEADROOM_NEW_MASTER_KEY;
+        if (next === undefined || next === "")
+          throw new Error("set HEADROOM_NEW_MASTER_KEY to the new 32-byte master key (base64 or hex)");
+        const to = parseMasterKey(next);
+        const count = await rotateMasterKey(headroom.store, masterKey(), to);
+        process.stdout.write(`${count} borrower keys re-wrapped under master key ${to.id}\n`);
       }),
     );
   program

@@ -39,9 +39,12 @@ export function masterKeyFrom(material: Buffer): MasterKey {
   return { id: createHash("sha256").update(material).digest("hex").slice(0, 16), key: material };
 }
 
-function parseKey(text: string): Buffer {
+/** A master key written as 64 hex digits or base64. */
+export function parseMasterKey(text: string): MasterKey {
   const trimmed = text.trim();
-  return /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, "hex") : Buffer.from(trimmed, "base64");
+  return masterKeyFrom(
+    /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, "hex") : Buffer.from(trimmed, "base64"),
+  );
 }
 
 let loaded: MasterKey | undefined;
@@ -53,7 +56,7 @@ let loaded: MasterKey | undefined;
 export function masterKey(): MasterKey {
   if (loaded !== undefined) return loaded;
   const env = process.env.HEADROOM_MASTER_KEY;
-  if (env !== undefined && env !== "") loaded = masterKeyFrom(parseKey(env));
+  if (env !== undefined && env !== "") loaded = parseMasterKey(env);
   else {
     if (!existsSync(DEV_MASTER_KEY_FILE)) {
       mkdirSync(dirname(DEV_MASTER_KEY_FILE), { recursive: true });
@@ -62,7 +65,7 @@ export function masterKey(): MasterKey {
         flag: "wx",
       });
     }
-    loaded = masterKeyFrom(parseKey(readFileSync(DEV_MASTER_KEY_FILE, "utf8")));
+    loaded = parseMasterKey(readFileSync(DEV_MASTER_KEY_FILE, "utf8"));
   }
   return loaded;
 }

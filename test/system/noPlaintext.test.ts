@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { demoPersonalData } from "../../src/services/demo/demoPersonalData.ts";
 import { openHeadroom } from "../../src/services/headroom.ts";
+import { parseMasterKey, readPersonalData } from "../../src/services/personalData.ts";
 import { freePort, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
 
 describe("no plaintext personal data after the demo", () => {
@@ -79,5 +81,21 @@ describe("no plaintext personal data after the demo", () => {
       secrets.filter((s) => text.includes(s)).map((s) => `${s} in ${name}`),
     );
     expect(found).toEqual([]);
+
+    // Rotating the master key from the CLI re-wraps every borrower's key; the data reads under the new one.
+    const next = randomBytes(32).toString("base64");
+    const rotated = await runToEnd(["--database", database, "keys", "rotate-master"], {
+      HEADROOM_NEW_MASTER_KEY: next,
+    });
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toContain("60 borrower keys re-wrapped");
+    const reopened = await openHeadroom({ databaseUrl: database });
+    try {
+      expect(await readPersonalData(reopened.store, parseMasterKey(next), first)).toEqual(
+        demoPersonalData(first),
+      );
+    } finally {
+      await reopened.close();
+    }
   });
 });
