@@ -73,15 +73,20 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function openPage(width = 1280, height = 900, lang: "en" | "zh" = "en"): Promise<Page> {
+  async function openPage(
+    width = 1280,
+    height = 900,
+    lang: "en" | "zh" = "en",
+    user = "analyst",
+  ): Promise<Page> {
     const context = await browser.newContext({ viewport: { width, height }, locale: "en-US" });
     await context.addInitScript((l) => {
       if (localStorage.getItem("headroom.lang") === null) localStorage.setItem("headroom.lang", l);
     }, lang);
     const page = await context.newPage();
-    // Every page signs in through the console's own login form, as the demo analyst.
+    // Every page signs in through the console's own login form, as a demo user.
     await page.goto(`${base}/`);
-    await page.fill("[data-testid=login] input[name=username]", "analyst");
+    await page.fill("[data-testid=login] input[name=username]", user);
     await page.fill("[data-testid=login] input[name=password]", DEMO_PASSWORD);
     await page.click("[data-testid=login] button[type=submit]");
     await page.waitForSelector("[data-testid=logout]");
@@ -225,6 +230,28 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     }
     expect(await page.textContent("h2")).toBe("我的额度");
     await page.screenshot({ path: join(SCREENSHOTS, "borrower-mobile.png"), fullPage: true });
+    await page.context().close();
+  });
+
+  it("shows a signed-in borrower their own line only, and the API refuses them the book", async () => {
+    const session = await api<{ accounts: string[] }>("/v1/session");
+    expect(session.accounts).toEqual([]);
+    const page = await openPage(390, 844, "en", "borrower");
+    const me = (await page.evaluate(async () => (await fetch("/v1/session")).json())) as {
+      role: string;
+      accounts: string[];
+    };
+    expect(me.role).toBe("borrower");
+    const own = me.accounts[0] as string;
+    await page.waitForSelector("[data-testid=borrower-limit]");
+    // The borrower view shows the line the API gives this borrower, no account id typed in.
+    const available = (await api<AccountJson>(`/v1/accounts/${own}`)).available;
+    const shown = (await page.textContent("[data-testid=borrower-available]")) ?? "";
+    expect(shown.replace(/[^0-9]/g, "")).toContain(String(Math.floor(available / 100)));
+    expect(await page.locator("header nav a").count()).toBe(0);
+    const status = (url: string) => page.evaluate(async (u) => (await fetch(u)).status, url);
+    expect(await status("/v1/portfolio/exposure")).toBe(403);
+    expect(await status("/v1/accounts/acc_does_not_belong")).toBe(404);
     await page.context().close();
   });
 

@@ -60,19 +60,27 @@ export function App() {
   const { t } = useI18n();
   const { path, query } = useLocation();
   const [sessionCheck, setSessionCheck] = useState(0);
-  const session = useApi<{ principal: string }>("/v1/session", sessionCheck);
+  const session = useApi<{ principal: string; role: string; accounts: string[] }>(
+    "/v1/session",
+    sessionCheck,
+  );
+  // A borrower reaches only their own lines: the console is their borrower view, nothing else.
+  const borrower = session.state === "ready" && session.data.role === "borrower" ? session.data : null;
   const logout = async () => {
     await fetch("/v1/session", { method: "DELETE" });
     setSessionCheck((n) => n + 1);
   };
   let content: ReactNode = null;
-  for (const screen of SCREENS) {
-    const params = match(screen.pattern, path);
-    if (params !== null) {
-      content = screen.render(params, query);
-      break;
+  if (borrower !== null && !path.startsWith("/borrower/"))
+    content = <Borrower accountId={borrower.accounts[0] ?? null} />;
+  else
+    for (const screen of SCREENS) {
+      const params = match(screen.pattern, path);
+      if (params !== null) {
+        content = screen.render(params, query);
+        break;
+      }
     }
-  }
   const active = (to: string) =>
     to.split("?")[0] === "/" ? path === "/" : path.startsWith(to.split("?")[0] as string);
   return (
@@ -80,7 +88,7 @@ export function App() {
       <header className="topbar">
         <h1>{t("app.title")}</h1>
         <nav>
-          {SCREENS.filter((s) => s.nav !== undefined).map((s) => {
+          {SCREENS.filter((s) => s.nav !== undefined && borrower === null).map((s) => {
             const nav = s.nav as NonNullable<Screen["nav"]>;
             return (
               <Link key={nav.to} to={nav.to} className={active(nav.to) ? "active" : ""}>
