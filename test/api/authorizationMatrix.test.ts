@@ -232,6 +232,13 @@ describe("authorization matrix: every route in /openapi.json against every role"
       { username: "rita", password: "correct horse battery", role: "reviewer" },
       NOW,
     );
+    const huge = await app.inject({
+      method: "POST",
+      url: "/v1/session",
+      payload: { username: "rita", password: "x".repeat(10_000) },
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.headers["content-type"]).toContain("application/problem+json");
     const wrong = await app.inject({
       method: "POST",
       url: "/v1/session",

@@ -35,6 +35,7 @@ export const personalDataRoutes =
     app.put(
       "/v1/borrowers/:borrowerId/personal-data",
       {
+        bodyLimit: 4096, // a name, a phone, two numbers
         config: { access: { roles: ["integration"] } },
         schema: {
           summary: "Store a borrower's name, phone, ID number and bank account (encrypted at rest)",

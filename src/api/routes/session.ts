@@ -23,6 +23,8 @@ const principalView = z.object({
   accounts: z.array(z.string()),
 });
 const borrowerId = z.string().min(1).max(128);
+/** These bodies are a few short fields; anything larger is refused before it is parsed. */
+const SMALL_BODY = 4096;
 
 function refusedAsProblem(error: unknown): never {
   if (error instanceof AccessRefused)
@@ -37,6 +39,7 @@ export const sessionRoutes =
     app.post(
       "/v1/session",
       {
+        bodyLimit: SMALL_BODY,
         config: { access: "public", sensitive: true },
         schema: {
           summary: "Log in to the console: sets an HttpOnly session cookie",
@@ -109,6 +112,7 @@ export const sessionRoutes =
     app.post(
       "/v1/api-keys",
       {
+        bodyLimit: SMALL_BODY,
         config: { access: { roles: [] } },
         schema: {
           summary: "Create an API key (admin); the secret is returned once and stored only hashed",
@@ -180,6 +184,7 @@ export const sessionRoutes =
     app.put(
       "/v1/users/:username",
       {
+        bodyLimit: SMALL_BODY,
         config: { access: { roles: [] } },
         schema: {
           summary: "Add a console user or reset their password and role (admin)",
