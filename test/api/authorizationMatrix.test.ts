@@ -95,6 +95,20 @@ describe("authorization matrix: every route in /openapi.json against every role"
     expect(all.filter((r) => r.rule === undefined).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 
+  it("fails closed on a route added without a rule, and the rule check names it", async () => {
+    const extra = await buildServer(headroom, { consoleDir: "/nonexistent" });
+    extra.get("/v1/unruled", { schema: { summary: "a route someone forgot to protect" } }, async () => ({}));
+    const admin = await injectAs(extra, headroom);
+    const response = await admin({ method: "GET", url: "/v1/unruled" });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().detail).toBe("this route has no access rule");
+    const doc = (await extra.inject({ method: "GET", url: "/openapi.json" })).json() as { paths: object };
+    expect(Object.keys(doc.paths)).toContain("/v1/unruled");
+    expect(extra.accessRules.has("GET /v1/unruled")).toBe(true);
+    expect(extra.accessRules.get("GET /v1/unruled")).toBeUndefined();
+    await extra.close();
+  });
+
   it("refuses every role on every route and object it must not reach, as problem+json", async () => {
     const leaks: string[] = [];
     const refuse = (
