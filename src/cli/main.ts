@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
+import { addAccessCommands } from "./accessCommands.ts";
 import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
 import { registerPolicyCommands } from "./policyCommands.ts";
@@ -73,6 +74,10 @@ audit
   .command("verify")
   .description("verify the hash chain and every sealed record; exits 1 naming each broken row")
   .action((opts) => runCli("audit-verify", program.opts(), opts));
+audit
+  .command("checkpoint")
+  .description("seal Merkle checkpoints over every ledger row not yet covered (the last block partly)")
+  .action((opts) => runCli("audit-checkpoint", program.opts(), opts));
 
 registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());
@@ -81,6 +86,7 @@ addStressCommand(
   () => program.opts(),
 );
 addStreamCommands(program, () => program.opts());
+addAccessCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

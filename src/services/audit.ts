@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
 import type {
+  ApiActionTable,
   AppealEvidenceTable,
   AppealTable,
   Database,
@@ -15,7 +16,9 @@ import type {
   ModelTransitionTable,
   RebuildingPlanTable,
 } from "../store/schema.ts";
+import { apiActionBodyHash } from "./actionLog.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { verifyCheckpoints } from "./checkpoints.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
@@ -99,6 +102,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "appeal evidence",
     load: (db, ids) => db.selectFrom("appeal_evidence").selectAll().where("id", "in", ids).execute(),
     hash: (body) => evidenceBodyHash(body as AppealEvidenceTable),
+  },
+  api_action: {
+    label: "API action",
+    load: (db, ids) => db.selectFrom("api_actions").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => apiActionBodyHash(body as ApiActionTable),
   },
   rebuilding_plan: {
     label: "rebuilding plan",
@@ -226,5 +234,6 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
       after = ids[ids.length - 1]?.id ?? after;
     }
   }
+  for (const p of await verifyCheckpoints(store)) report(p);
   return { ok: problems.length === 0, entries, headSeq, problems };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { type ChannelSettings, configuredChannels } from "./channels/configured.ts";
+import { checkpointLedger } from "./checkpoints.ts";
 import { applyDueActions } from "./dueActions.ts";
 import type { Headroom } from "./headroom.ts";
 import { deliverDueNotices } from "./notices.ts";
@@ -42,6 +43,7 @@ export function startBackground(
   );
   loop("due-actions", options.dueActionsIntervalMs, () => applyDueActions(headroom));
   loop("rebuilding-plans", options.dueActionsIntervalMs, () => runRebuildingPlans(headroom));
+  loop("ledger-checkpoints", options.dueActionsIntervalMs, () => checkpointLedger(headroom));
   return async () => {
     stopped = true;
     await Promise.all(running);

@@ -7,7 +7,9 @@ import {
   sql,
 } from "kysely";
 import { borrowerSide } from "./borrowerMigration.ts";
+import { ledgerCheckpoints } from "./checkpointMigration.ts";
 import { sandboxMigration } from "./sandboxMigration.ts";
+import { trust } from "./trustMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
 
@@ -350,6 +352,8 @@ class CodeMigrations implements MigrationProvider {
       "0011_model_registry": modelRegistry(),
       "0012_hardship": hardship(),
       "0013_simulations": simulations(),
+      "0015_ledger_checkpoints": ledgerCheckpoints(),
+      "0016_trust": trust(),
       "0018_sandbox": sandboxMigration(),
     };
   }
