@@ -1,6 +1,11 @@
 import { defineConfig } from "vitest/config";
 
-const shared = { testTimeout: 120_000, hookTimeout: 120_000 };
+// Tests encrypt personal data under a fixed master key instead of generating data/master.key.
+const shared = {
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  env: { HEADROOM_MASTER_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" },
+};
 
 export default defineConfig({
   test: {

@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2,8] [--only sqlite|postgres]
  *   (each concurrency runs against a fresh database; concurrent batches commit together)
- *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080   (an already running, empty Headroom)
+ *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080 --key hrk_...   (an already running, empty Headroom;
+ *   the key needs the integration or admin role; default $HEADROOM_API_KEY)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,7 @@ import { seededRandom } from "../src/engine/random.ts";
 import { MS_PER_DAY } from "../src/engine/time.ts";
 import { borrowerEvents } from "../src/services/demo/behaviour.ts";
 import { loadRealProfiles, syntheticProfile } from "../src/services/demo/borrowerProfiles.ts";
-import { freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
+import { freePort, runHeadroom, runToEnd, waitForHealthy } from "../test/support/server.ts";
 import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
 
 const { values } = parseArgs({
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "2,8" },
     only: { type: "string" },
     url: { type: "string" },
+    key: { type: "string", default: process.env.HEADROOM_API_KEY ?? "" },
   },
 });
 const borrowers = Number(values.borrowers);
@@ -54,7 +56,13 @@ async function batches(): Promise<string[]> {
   return bodies;
 }
 
-async function drive(name: string, base: string, bodies: string[], concurrency: number): Promise<void> {
+async function drive(
+  name: string,
+  base: string,
+  key: string,
+  bodies: string[],
+  concurrency: number,
+): Promise<void> {
   // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
   let next = 0;
   let events = 0;
@@ -67,7 +75,7 @@ async function drive(name: string, base: string, bodies: string[], concurrency: 
       const t = performance.now();
       const response = await fetch(`${base}/v1/events`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
         body,
       });
       const result = (await response.json()) as { accepted: number; rejected: number; decisions: number };
@@ -91,11 +99,22 @@ async function drive(name: string, base: string, bodies: string[], concurrency: 
 }
 
 async function run(name: string, database: string, bodies: string[], concurrency: number): Promise<void> {
+  const created = await runToEnd([
+    "--database",
+    database,
+    "keys",
+    "create",
+    "--role",
+    "integration",
+    "--name",
+    "bench",
+  ]);
+  if (created.code !== 0) throw new Error(`could not create an API key: ${created.stderr}`);
   const port = await freePort();
   const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
   try {
     await waitForHealthy(port, server);
-    await drive(name, `http://127.0.0.1:${port}`, bodies, concurrency);
+    await drive(name, `http://127.0.0.1:${port}`, created.stdout.trim(), bodies, concurrency);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));
@@ -105,7 +124,7 @@ async function run(name: string, database: string, bodies: string[], concurrency
 const bodies = await batches();
 const pg = values.url === undefined && values.only !== "sqlite" ? await postgresAvailability() : null;
 for (const concurrency of concurrencies) {
-  if (values.url !== undefined) await drive("external", values.url, bodies, concurrency);
+  if (values.url !== undefined) await drive("external", values.url, values.key, bodies, concurrency);
   else if (values.only !== "postgres") {
     const dir = mkdtempSync(join(tmpdir(), "headroom-bench-"));
     await run("sqlite", `sqlite:${join(dir, "bench.db")}`, bodies, concurrency);

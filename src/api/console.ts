@@ -16,6 +16,16 @@ const API_PATHS = /^\/(v1(\/|$)|openapi\.json$|healthz$|readyz$)/;
  * /accounts/acc_1 load the app, which routes on the client.
  */
 export async function registerConsole(app: FastifyInstance, dir: string = CONSOLE_DIR): Promise<void> {
+  // The console's files are public (the app logs in through the API); they hold no data.
+  await app.register(async (scope) => {
+    scope.addHook("onRoute", (route) => {
+      route.config = { ...route.config, access: "public" };
+    });
+    await serveConsole(scope, dir);
+  });
+}
+
+async function serveConsole(app: FastifyInstance, dir: string): Promise<void> {
   if (!existsSync(join(dir, "index.html"))) {
     app.get("/", { schema: { hide: true } }, async () => {
       throw new ProblemError(503, "Console not built", `no ${dir}/index.html: run npm run build:web`);

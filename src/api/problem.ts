@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { z } from "zod";
 
@@ -32,6 +32,29 @@ const PROBLEM_TYPE = "https://headroom.dev/problems/";
 
 function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+}
+
+/**
+ * Errors Fastify raises before a route runs (URL too long, bad URL encoding, bad content type
+ * parsing) skip the error handler; Fastify's `frameworkErrors` option sends them here instead.
+ */
+export function frameworkErrorAsProblem(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status =
+    typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500
+      ? error.statusCode
+      : 400;
+  const problem: Problem = {
+    type: `${PROBLEM_TYPE}${slug(error.code ?? "client-error")}`,
+    title: status === 414 ? "URI too long" : "Bad request",
+    status,
+    detail: error.message.slice(0, 500),
+    instance: request.url.slice(0, 500),
+  };
+  reply.status(status).type("application/problem+json").send(JSON.stringify(problem));
 }
 
 /** Installs the handlers that turn every failure into problem+json; 5xx details stay in the log. */

@@ -8,8 +8,10 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Headroom } from "../services/headroom.ts";
+import { installAccessControl } from "./access.ts";
 import { registerConsole } from "./console.ts";
-import { installProblemHandlers } from "./problem.ts";
+import { frameworkErrorAsProblem, installProblemHandlers } from "./problem.ts";
+import { DEFAULT_RATE_LIMITS, installRateLimits, type RateLimitSettings } from "./rateLimits.ts";
 import { accountEventRoutes } from "./routes/accountEvents.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { appealRoutes } from "./routes/appeals.ts";
@@ -20,11 +22,13 @@ import { explanationRoutes } from "./routes/explanations.ts";
 import { hardshipRoutes } from "./routes/hardship.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { personalDataRoutes } from "./routes/personalData.ts";
 import { policyRoutes } from "./routes/policies.ts";
 import { portfolioRoutes } from "./routes/portfolio.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { referenceRoutes } from "./routes/reference.ts";
 import { riskMeasureRoutes } from "./routes/riskMeasures.ts";
+import { sessionRoutes } from "./routes/session.ts";
 import { simulationRoutes } from "./routes/simulations.ts";
 
 /** A batch of 1,000 events is well under 1 MiB; anything bigger is refused before parsing. */
@@ -32,15 +36,18 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export async function buildServer(
   headroom: Headroom,
-  options: { logger?: boolean; consoleDir?: string } = {},
+  options: { logger?: boolean; consoleDir?: string; rateLimits?: RateLimitSettings } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === true ? { level: process.env.HEADROOM_LOG_LEVEL ?? "info" } : false,
     bodyLimit: MAX_BODY_BYTES,
+    frameworkErrors: frameworkErrorAsProblem,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
+  installAccessControl(app, headroom);
+  await installRateLimits(app, headroom, options.rateLimits ?? DEFAULT_RATE_LIMITS);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -68,7 +75,11 @@ export async function buildServer(
   await app.register(budgetRoutes(headroom));
   await app.register(riskMeasureRoutes(headroom));
   await app.register(referenceRoutes());
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(sessionRoutes(headroom));
+  await app.register(personalDataRoutes(headroom));
+  app.get("/openapi.json", { schema: { hide: true }, config: { access: "public" } }, async () =>
+    app.swagger(),
+  );
   await registerConsole(app, options.consoleDir);
   return app;
 }

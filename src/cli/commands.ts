@@ -6,6 +6,9 @@ import { isoDate } from "../engine/time.ts";
 import { verifyLedger } from "../services/audit.ts";
 import { startBackground } from "../services/background.ts";
 import { channelSettingsFromEnv, configuredChannels } from "../services/channels/configured.ts";
+import { checkpointLedger } from "../services/checkpoints.ts";
+import { seedDemoPersonalData } from "../services/demo/demoPersonalData.ts";
+import { loginHelp, seedDemoLogins } from "../services/demo/demoUsers.ts";
 import { seedDemo } from "../services/demo/seedDemo.ts";
 import { applyDueActions } from "../services/dueActions.ts";
 import { type Headroom, openHeadroom } from "../services/headroom.ts";
@@ -25,7 +28,14 @@ function bar(label: string): SingleBar {
   });
 }
 
-async function demo(headroom: Headroom, borrowers: number, months: number, seed: number): Promise<void> {
+/** Seeds the demo book and its logins; prints how to log in. */
+async function demo(
+  headroom: Headroom,
+  borrowers: number,
+  months: number,
+  seed: number,
+  base = "http://127.0.0.1:8080",
+): Promise<void> {
   const progress = bar("demo");
   let phase = "";
   const started = performance.now();
@@ -39,11 +49,14 @@ async function demo(headroom: Headroom, borrowers: number, months: number, seed:
   });
   progress.stop();
   const due = await applyDueActions(headroom);
+  await seedDemoPersonalData(headroom);
+  await checkpointLedger(headroom, { partial: true });
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `demo: ${borrowers} borrowers from ${result.source} rows, ${result.events} events, ${result.decisions} decisions ` +
       `in ${seconds.toFixed(1)} s; ${due.applied} noticed changes took effect\n`,
   );
+  process.stdout.write(loginHelp(await seedDemoLogins(headroom), base));
 }
 
 async function serve(headroom: Headroom, host: string, port: number, background = true): Promise<void> {
@@ -113,10 +126,17 @@ export async function runCli(command: string, global: Options, opts: Options): P
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .executeTakeFirstOrThrow();
         if (Number(existing.n) === 0)
-          await demo(headroom, opts.borrowers as number, opts.months as number, 42);
+          await demo(
+            headroom,
+            opts.borrowers as number,
+            opts.months as number,
+            42,
+            `http://${opts.host}:${opts.port}`,
+          );
         else
           process.stdout.write(
-            `store ${headroom.store.location} already holds ${existing.n} accounts; serving them\n`,
+            `store ${headroom.store.location} already holds ${existing.n} accounts; serving them\n` +
+              `log in as the demo users (admin, analyst, ...) with their password, or create a key: headroom keys create --role admin --name me\n`,
           );
         keepOpen = true;
         await serve(headroom, opts.host as string, opts.port as number);
@@ -154,6 +174,11 @@ export async function runCli(command: string, global: Options, opts: Options): P
       case "apply-due": {
         const due = await applyDueActions(headroom);
         process.stdout.write(`${due.applied} changes took effect, ${due.cancelled} cancelled\n`);
+        break;
+      }
+      case "audit-checkpoint": {
+        const written = await checkpointLedger(headroom, { partial: true });
+        process.stdout.write(`${written} checkpoint(s) sealed\n`);
         break;
       }
       case "audit-verify": {

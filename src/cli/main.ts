@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
+import { addAccessCommands } from "./accessCommands.ts";
 import { addBudgetCommands, addMeasureCommands } from "./budgetCommands.ts";
 import { runCli } from "./commands.ts";
 import { addModelCommands } from "./modelCommands.ts";
@@ -74,6 +75,10 @@ audit
   .command("verify")
   .description("verify the hash chain and every sealed record; exits 1 naming each broken row")
   .action((opts) => runCli("audit-verify", program.opts(), opts));
+audit
+  .command("checkpoint")
+  .description("seal Merkle checkpoints over every ledger row not yet covered (the last block partly)")
+  .action((opts) => runCli("audit-checkpoint", program.opts(), opts));
 
 registerPolicyCommands(program);
 addModelCommands(program, () => program.opts());
@@ -84,6 +89,7 @@ addStressCommand(
 addStreamCommands(program, () => program.opts());
 addBudgetCommands(program, () => program.opts());
 addMeasureCommands(program, () => program.opts());
+addAccessCommands(program, () => program.opts());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

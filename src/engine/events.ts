@@ -59,20 +59,33 @@ export const drawdownEvent = z.object({
     repayment: z.enum(REPAYMENT_METHODS).default("equal_instalment"),
   }),
 });
+/** Why Headroom may use a borrower's bureau data; every bureau event must say which applies. */
+export const BUREAU_DATA_PURPOSES = ["line_management", "collections", "fraud_prevention"] as const;
+/**
+ * The consent a bureau record was obtained under and the purpose it is used for. Optional in the
+ * schema (recourse projects bureau events of its own); ingest refuses bureau events without it.
+ */
+const bureauConsent = z
+  .object({ consentId: id, purpose: z.enum(BUREAU_DATA_PURPOSES) })
+  .describe("the borrower's consent this bureau record was obtained under, and the purpose it is used for");
 export const bureauInquiryEvent = z.object({
   ...envelope,
   type: z.literal("bureau_inquiry"),
-  data: z.object({ lender: id, purpose: z.string().max(64).default("credit_application") }),
+  data: z.object({
+    lender: id,
+    purpose: z.string().max(64).default("credit_application"),
+    consent: bureauConsent.optional(),
+  }),
 });
 export const externalLoanOpenedEvent = z.object({
   ...envelope,
   type: z.literal("external_loan_opened"),
-  data: z.object({ lender: id, amount: positiveFen, monthlyPayment: fen }),
+  data: z.object({ lender: id, amount: positiveFen, monthlyPayment: fen, consent: bureauConsent.optional() }),
 });
 export const externalLoanClosedEvent = z.object({
   ...envelope,
   type: z.literal("external_loan_closed"),
-  data: z.object({ lender: id }),
+  data: z.object({ lender: id, consent: bureauConsent.optional() }),
 });
 export const incomeVerifiedEvent = z.object({
   ...envelope,

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { chainHash, GENESIS_HASH } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
 import type {
+  ApiActionTable,
   AppealEvidenceTable,
   AppealTable,
   BudgetChangeTable,
@@ -17,8 +18,10 @@ import type {
   RebuildingPlanTable,
   RiskSettingTable,
 } from "../store/schema.ts";
+import { apiActionBodyHash } from "./actionLog.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
 import { budgetChangeBodyHash } from "./budgets.ts";
+import { verifyCheckpoints } from "./checkpoints.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
@@ -113,6 +116,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "risk measure",
     load: (db, ids) => db.selectFrom("risk_settings").selectAll().where("id", "in", ids).execute(),
     hash: (body) => riskSettingBodyHash(body as RiskSettingTable),
+  },
+  api_action: {
+    label: "API action",
+    load: (db, ids) => db.selectFrom("api_actions").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => apiActionBodyHash(body as ApiActionTable),
   },
   rebuilding_plan: {
     label: "rebuilding plan",
@@ -240,5 +248,6 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
       after = ids[ids.length - 1]?.id ?? after;
     }
   }
+  for (const p of await verifyCheckpoints(store)) report(p);
   return { ok: problems.length === 0, entries, headSeq, problems };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { drainBudgetQueue } from "./budgetQueue.ts";
 import { type ChannelSettings, configuredChannels } from "./channels/configured.ts";
+import { checkpointLedger } from "./checkpoints.ts";
 import { applyDueActions } from "./dueActions.ts";
 import type { Headroom } from "./headroom.ts";
 import { deliverDueNotices } from "./notices.ts";
@@ -45,6 +46,7 @@ export function startBackground(
   loop("rebuilding-plans", options.dueActionsIntervalMs, () => runRebuildingPlans(headroom));
   // Cuts, closures and repayments free budget room; waiting increases take it by priority.
   loop("budget-queue", options.dueActionsIntervalMs, () => drainBudgetQueue(headroom));
+  loop("ledger-checkpoints", options.dueActionsIntervalMs, () => checkpointLedger(headroom));
   return async () => {
     stopped = true;
     await Promise.all(running);

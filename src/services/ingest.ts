@@ -138,13 +138,20 @@ export async function ingestBatches(
 
       const writes = new WriteSet(engine, recordedAt, budgets);
       const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
+      const consented = await bureauConsents(trx, lines, fresh);
       const accepted: { event: CreditEvent; at: number }[] = [];
       for (const { event, at } of fresh) {
         let line = lines.get(event.accountId);
+        const borrowerId = line?.row.borrower_id ?? "";
         const refusal =
           line === undefined
             ? refuseOpening(budgets, event)
-            : refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy));
+            : (refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy)) ??
+              refuseBureauData(
+                event,
+                borrowerId,
+                newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
+              ));
         if (refusal !== null) {
           outcomes.set(eventKey(event.accountId, event.id), {
             id: event.id,
@@ -307,6 +314,47 @@ function refuseOpening(budgets: BudgetBook, event: CreditEvent): string | null {
   const scope = { accountId: event.accountId, region: event.data.region, segment: event.data.segment };
   const spent = budgets.spend(scope, "limit", event.data.initialLimit);
   if (!spent.ok) return `account refused: the ${spent.budget} credit budget has ${spent.room} fen left`;
+  return null;
+}
+
+const BUREAU_EVENTS: ReadonlySet<CreditEvent["type"]> = new Set([
+  "bureau_inquiry",
+  "external_loan_opened",
+  "external_loan_closed",
+]);
+
+/** The borrowers (of lines with bureau events in this batch) who consented to bureau data. */
+async function bureauConsents(
+  trx: Transaction<Database>,
+  lines: Map<string, LineRecord>,
+  fresh: readonly { event: CreditEvent }[],
+): Promise<Set<string>> {
+  const borrowers = new Set<string>();
+  for (const { event } of fresh) {
+    const line = lines.get(event.accountId);
+    if (line !== undefined && BUREAU_EVENTS.has(event.type)) borrowers.add(line.row.borrower_id);
+  }
+  if (borrowers.size === 0) return new Set();
+  const rows = await trx
+    .selectFrom("borrowers")
+    .select("id")
+    .where("id", "in", [...borrowers])
+    .where("consent_bureau", "=", 1)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** External (bureau) data is taken only under the borrower's consent and with a purpose tag. */
+function refuseBureauData(event: CreditEvent, borrowerId: string, consented: boolean): string | null {
+  if (
+    event.type !== "bureau_inquiry" &&
+    event.type !== "external_loan_opened" &&
+    event.type !== "external_loan_closed"
+  )
+    return null;
+  if (event.data.consent === undefined)
+    return "bureau data refused: data.consent (consentId and purpose) is required";
+  if (!consented) return `bureau data refused: borrower ${borrowerId} has not consented to bureau data`;
   return null;
 }
 

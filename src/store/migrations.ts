@@ -8,7 +8,9 @@ import {
 } from "kysely";
 import { borrowerSide } from "./borrowerMigration.ts";
 import { budgets } from "./budgetMigration.ts";
+import { ledgerCheckpoints } from "./checkpointMigration.ts";
 import { sandboxMigration } from "./sandboxMigration.ts";
+import { trust } from "./trustMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
 
@@ -352,6 +354,8 @@ class CodeMigrations implements MigrationProvider {
       "0012_hardship": hardship(),
       "0013_simulations": simulations(),
       "0014_budgets": budgets(this.dialect),
+      "0015_ledger_checkpoints": ledgerCheckpoints(),
+      "0016_trust": trust(),
       "0018_sandbox": sandboxMigration(),
     };
   }

@@ -279,6 +279,13 @@ export interface Database {
   budget_changes: BudgetChangeTable;
   budget_queue: BudgetQueueTable;
   risk_settings: RiskSettingTable;
+  ledger_checkpoints: LedgerCheckpointTable;
+  api_keys: ApiKeyTable;
+  users: UserTable;
+  sessions: SessionTable;
+  api_actions: ApiActionTable;
+  borrower_keys: BorrowerKeyTable;
+  borrower_personal_data: BorrowerPersonalDataTable;
 }
 
 export interface DecisionRecourseTable {
@@ -347,6 +354,75 @@ export interface NoticeDeliveryTable {
   notice_id: string;
   channel: string;
   delivered_at: number;
+}
+
+/** A Merkle root over ledger rows from_seq..to_seq, chained to the checkpoint before it. */
+export interface LedgerCheckpointTable {
+  id: number;
+  from_seq: number;
+  to_seq: number;
+  root: string;
+  prev_hash: string;
+  hash: string;
+  created_at: number;
+}
+
+/** An integration's API key; only the SHA-256 of the secret is kept. */
+export interface ApiKeyTable {
+  id: string;
+  key_hash: string;
+  name: string;
+  role: string;
+  /** Set when the key acts for one borrower (role borrower). */
+  borrower_id: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** A console user; password_hash is scrypt `salt:hash` (hex). */
+export interface UserTable {
+  username: string;
+  password_hash: string;
+  role: string;
+  borrower_id: string | null;
+  created_at: number;
+}
+
+export interface SessionTable {
+  token_hash: string;
+  username: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** A write a principal made through the API; sealed in the ledger as kind api_action. */
+export interface ApiActionTable {
+  id: string;
+  principal: string;
+  role: string;
+  method: string;
+  /** The route pattern, e.g. /v1/appeals/:appealId/decision; params holds the values (JSON). */
+  route: string;
+  params: string;
+  status: number;
+  at: number;
+}
+
+/** A borrower's data key, wrapped (AES-256-GCM) by the master key named by master_key_id. */
+export interface BorrowerKeyTable {
+  borrower_id: string;
+  /** null once destroyed (erasure). */
+  wrapped_key: string | null;
+  master_key_id: string;
+  created_at: number;
+  destroyed_at: number | null;
+}
+
+/** Name, phone, ID number and bank account as JSON, encrypted under the borrower's data key. */
+export interface BorrowerPersonalDataTable {
+  borrower_id: string;
+  ciphertext: string;
+  updated_at: number;
 }
 
 export type { Generated };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildServer } from "../../src/api/server.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { inquiry, opened } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
@@ -11,16 +12,18 @@ const DAY = 86_400_000;
 describe("HTTP API", () => {
   let headroom: Headroom & { dispose(): Promise<void> };
   let app: FastifyInstance;
+  let inject: Inject;
   beforeEach(async () => {
     headroom = await sqliteTarget.open(manualClock(T0 + 60 * DAY).now);
     app = await buildServer(headroom);
+    inject = await injectAs(app, headroom);
   });
   afterEach(async () => {
     await app.close();
     await headroom.dispose();
   });
 
-  const post = (events: unknown[]) => app.inject({ method: "POST", url: "/v1/events", payload: { events } });
+  const post = (events: unknown[]) => inject({ method: "POST", url: "/v1/events", payload: { events } });
 
   it("refuses a batch with an invalid event whole, naming each invalid field as problem+json", async () => {
     const bad = { ...inquiry("a1", "q1", T0 + DAY), occurredAt: "yesterday" };
@@ -32,7 +35,7 @@ describe("HTTP API", () => {
     const pointers = problem.errors.map((e: { pointer: string }) => e.pointer);
     expect(pointers).toContain("/body/events/1/occurredAt");
     expect(pointers).toContain("/body/events/2/data/region");
-    const accounts = await app.inject({ method: "GET", url: "/v1/accounts" });
+    const accounts = await inject({ method: "GET", url: "/v1/accounts" });
     expect(accounts.json().accounts).toEqual([]);
   });
 
@@ -47,15 +50,13 @@ describe("HTTP API", () => {
     const replay = await post(batch);
     expect(replay.json()).toMatchObject({ accepted: 0, duplicates: 9, decisions: 0 });
 
-    const account = (await app.inject({ method: "GET", url: "/v1/accounts/a1" })).json();
+    const account = (await inject({ method: "GET", url: "/v1/accounts/a1" })).json();
     expect(account).toMatchObject({ accountId: "a1", status: "ACTIVE", limit: 2_000_000 });
     expect(account.features.inquiries30d).toBe(8);
-    const decisions = (await app.inject({ method: "GET", url: "/v1/accounts/a1/decisions?limit=20" })).json()
+    const decisions = (await inject({ method: "GET", url: "/v1/accounts/a1/decisions?limit=20" })).json()
       .decisions;
     expect(decisions).toHaveLength(8);
-    const record = (
-      await app.inject({ method: "GET", url: `/v1/decisions/${decisions[0].decisionId}` })
-    ).json();
+    const record = (await inject({ method: "GET", url: `/v1/decisions/${decisions[0].decisionId}` })).json();
     expect(record.input.features.inquiries30d).toBeGreaterThan(0);
     expect(record.output.trace.ruleMasks).toHaveLength(headroom.engine.policy.rules.length);
     expect(record).toMatchObject({
@@ -65,16 +66,16 @@ describe("HTTP API", () => {
   });
 
   it("answers unknown routes and objects, bad queries and oversized bodies with problem+json 4xx", async () => {
-    const missing = await app.inject({ method: "GET", url: "/v1/accounts/nope" });
+    const missing = await inject({ method: "GET", url: "/v1/accounts/nope" });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ title: "Not Found", detail: "account nope does not exist" });
-    expect((await app.inject({ method: "GET", url: "/v1/nothing" })).statusCode).toBe(404);
-    const badQuery = await app.inject({ method: "GET", url: "/v1/accounts?limit=100000" });
+    expect((await inject({ method: "GET", url: "/v1/nothing" })).statusCode).toBe(404);
+    const badQuery = await inject({ method: "GET", url: "/v1/accounts?limit=100000" });
     expect(badQuery.statusCode).toBe(400);
     expect(badQuery.json().errors[0].pointer).toBe("/querystring/limit");
     const tooMany = await post(Array.from({ length: 1001 }, (_, i) => inquiry("a1", `q${i}`, T0)));
     expect(tooMany.statusCode).toBe(400);
-    const huge = await app.inject({
+    const huge = await inject({
       method: "POST",
       url: "/v1/events",
       headers: { "content-type": "application/json" },
@@ -82,7 +83,7 @@ describe("HTTP API", () => {
     });
     expect(huge.statusCode).toBe(413);
     expect(huge.headers["content-type"]).toContain("application/problem+json");
-    const notJson = await app.inject({
+    const notJson = await inject({
       method: "POST",
       url: "/v1/events",
       headers: { "content-type": "application/json" },
@@ -93,7 +94,7 @@ describe("HTTP API", () => {
   });
 
   it("publishes an OpenAPI document with every route", async () => {
-    const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
+    const doc = (await inject({ method: "GET", url: "/openapi.json" })).json();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         "/v1/events",

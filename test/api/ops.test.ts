@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildOpsServer } from "../../src/api/opsServer.ts";
 import { buildServer } from "../../src/api/server.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
+import { injectAs } from "../support/auth.ts";
 import { inquiry, opened } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
@@ -28,9 +29,10 @@ describe("health, readiness and metrics", () => {
 
   it("counts events by outcome, times each batch and reads the outbox backlog when scraped", async () => {
     const events = [opened("m1", T0), inquiry("m1", "q1", T0 + 1000), inquiry("nobody", "q2", T0 + 1000)];
-    await app.inject({ method: "POST", url: "/v1/events", payload: { events } });
-    await app.inject({ method: "POST", url: "/v1/events", payload: { events: events.slice(0, 1) } });
-    const response = await app.inject({ method: "GET", url: "/metrics" });
+    const inject = await injectAs(app, headroom, "integration");
+    await inject({ method: "POST", url: "/v1/events", payload: { events } });
+    await inject({ method: "POST", url: "/v1/events", payload: { events: events.slice(0, 1) } });
+    const response = await inject({ method: "GET", url: "/metrics" });
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toContain("text/plain");
     const text = response.body;

@@ -4,6 +4,7 @@ import { buildServer } from "../../src/api/server.ts";
 import { seedDemo } from "../../src/services/demo/seedDemo.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { runReview } from "../../src/services/review.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
 const END = Date.UTC(2026, 5, 30);
@@ -23,8 +24,9 @@ for (const { target, skip } of targets) {
   describe.skipIf(skip)(`console read API on ${target.name} over a seeded demo`, () => {
     let headroom: Headroom & { dispose(): Promise<void> };
     let app: FastifyInstance;
+    let inject: Inject;
     const get = async (url: string) => {
-      const response = await app.inject({ method: "GET", url });
+      const response = await inject({ method: "GET", url });
       return { status: response.statusCode, type: response.headers["content-type"], body: response.json() };
     };
     const lines = () => headroom.store.db.selectFrom("credit_lines").selectAll().execute();
@@ -33,6 +35,7 @@ for (const { target, skip } of targets) {
       headroom = await target.open(manualClock(END).now);
       await seedDemo(headroom, { borrowers: 150, months: 4, seed: 7, end: END });
       app = await buildServer(headroom, { consoleDir: "/nonexistent" });
+      inject = await injectAs(app, headroom);
     });
     afterAll(async () => {
       await app?.close();

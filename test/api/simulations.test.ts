@@ -8,6 +8,7 @@ import { activeEngine } from "../../src/services/engineConfig.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
 import { simulate } from "../../src/services/simulation.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
 const END = Date.UTC(2026, 5, 30);
@@ -22,16 +23,18 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
   describe.skipIf(skip)(`simulation API on ${target.name} over a seeded demo`, () => {
     let headroom: Headroom & { dispose(): Promise<void> };
     let app: FastifyInstance;
+    let inject: Inject;
 
     beforeAll(async () => {
       headroom = await target.open(manualClock(END).now);
       await seedDemo(headroom, { borrowers: 150, months: 4, seed: 7, end: END });
       app = await buildServer(headroom, { consoleDir: "/nonexistent" });
+      inject = await injectAs(app, headroom, "analyst");
     });
     /** Simulations run as jobs: polls until the report is kept. */
     const reportOf = async (id: string, hits: number) => {
       for (;;) {
-        const polled = await app.inject({ method: "GET", url: `/v1/simulations/${id}?hits=${hits}` });
+        const polled = await inject({ method: "GET", url: `/v1/simulations/${id}?hits=${hits}` });
         if (polled.statusCode === 200) return polled.json();
         expect(polled.statusCode).toBe(202);
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -44,7 +47,7 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
     });
 
     it("offers the policy in force as the starting point", async () => {
-      const response = await app.inject({ method: "GET", url: "/v1/simulations/baseline" });
+      const response = await inject({ method: "GET", url: "/v1/simulations/baseline" });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ version: "policy-1", yaml: DEFAULT_YAML });
     });
@@ -58,7 +61,7 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
         .execute();
       const decisions = await headroom.store.db.selectFrom("decisions").select("id").execute();
 
-      const run = await app.inject({
+      const run = await inject({
         method: "POST",
         url: "/v1/simulations",
         payload: { yaml: RAISED, by: "analyst-ann" },
@@ -85,11 +88,11 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
       expect(body.report.exposure).toEqual(direct.exposure);
       expect(body.report.accounts).toBe(before.filter((l) => l.status !== "CLOSED").length);
 
-      const again = await app.inject({ method: "GET", url: `/v1/simulations/${body.id}?hits=100000` });
+      const again = await inject({ method: "GET", url: `/v1/simulations/${body.id}?hits=100000` });
       expect(again.statusCode).toBe(200);
       expect(again.json().report.hits).toEqual(direct.hits);
 
-      const csv = await app.inject({ method: "GET", url: `/v1/simulations/${body.id}/hits?format=csv` });
+      const csv = await inject({ method: "GET", url: `/v1/simulations/${body.id}/hits?format=csv` });
       expect(csv.statusCode).toBe(200);
       expect(csv.headers["content-type"]).toContain("text/csv");
       const rows = csv.body.trim().split("\n");
@@ -110,7 +113,7 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
     it("refuses a candidate that does not validate, naming the line, and an unknown report", async () => {
       const broken = DEFAULT_YAML.replace("maxLimit: 20000000", "maxLimit: lots");
       const line = broken.split("\n").findIndex((l) => l.includes("maxLimit: lots")) + 1;
-      const response = await app.inject({
+      const response = await inject({
         method: "POST",
         url: "/v1/simulations",
         payload: { yaml: broken, by: "analyst-ann" },
@@ -118,17 +121,17 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
       expect(response.statusCode).toBe(422);
       expect(response.headers["content-type"]).toContain("application/problem+json");
       expect(response.json().detail).toContain(`/body/yaml:${line}:`);
-      const gap = await app.inject({
+      const gap = await inject({
         method: "POST",
         url: "/v1/simulations",
         payload: { yaml: DEFAULT_YAML.replace('["score >= 606"]', '["score >= 630"]'), by: "analyst-ann" },
       });
       expect(gap.statusCode).toBe(422);
       expect(gap.json().detail).toContain("tier-gap");
-      const missing = await app.inject({ method: "POST", url: "/v1/simulations", payload: { yaml: "x" } });
+      const missing = await inject({ method: "POST", url: "/v1/simulations", payload: { yaml: "x" } });
       expect(missing.statusCode).toBe(400);
       expect(missing.json().detail).toContain("/body/by");
-      const unknown = await app.inject({ method: "GET", url: "/v1/simulations/sim_nope" });
+      const unknown = await inject({ method: "GET", url: "/v1/simulations/sim_nope" });
       expect(unknown.statusCode).toBe(404);
       expect(unknown.headers["content-type"]).toContain("application/problem+json");
     });

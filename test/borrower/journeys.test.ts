@@ -8,6 +8,7 @@ import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { runRebuildingPlans } from "../../src/services/plans.ts";
 import { runReview } from "../../src/services/review.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { drawdown, due, inquiry, iso, opened, repaid } from "../support/events.ts";
 import {
   manualClock,
@@ -51,11 +52,13 @@ for (const { target, skip } of targets) {
     const clock = manualClock(T0);
     let headroom: Headroom & { dispose(): Promise<void> };
     let app: FastifyInstance;
+    let inject: Inject;
 
     beforeEach(async () => {
       clock.set(T0);
       headroom = await target.open(clock.now);
       app = await buildServer(headroom);
+      inject = await injectAs(app, headroom);
     });
     afterEach(async () => {
       await app.close();
@@ -63,7 +66,7 @@ for (const { target, skip } of targets) {
     });
 
     const api = async (method: "GET" | "POST" | "PUT", url: string, payload?: Record<string, unknown>) => {
-      const response = await app.inject({ method, url, ...(payload === undefined ? {} : { payload }) });
+      const response = await inject({ method, url, ...(payload === undefined ? {} : { payload }) });
       return { status: response.statusCode, body: response.json(), type: response.headers["content-type"] };
     };
     const postEvents = (events: CreditEvent[]) => api("POST", "/v1/events", { events });
@@ -180,7 +183,7 @@ for (const { target, skip } of targets) {
       expect((await api("GET", "/v1/accounts/a1/appeals")).body.appeals).toEqual([appeal]);
       expect((await api("GET", "/v1/accounts/a2/appeals")).body.appeals).toEqual([]);
       // The reviewer opens the file as uploaded; another appeal's id does not reach it.
-      const file = await app.inject({
+      const file = await inject({
         method: "GET",
         url: `/v1/appeals/${appeal.appealId}/evidence/${appeal.evidence[0].evidenceId}`,
       });

@@ -5,7 +5,7 @@ import { verifyLedger } from "../../src/services/audit.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
-import { drawdown, due, inquiry, iso, opened } from "../support/events.ts";
+import { CONSENT, drawdown, due, inquiry, iso, opened } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -32,7 +32,7 @@ function follow(accountId: string, recourse: Recourse, at: number): CreditEvent[
           ...base,
           id: `follow-${i}-${j}`,
           type: "external_loan_closed" as const,
-          data: { lender },
+          data: { lender, consent: CONSENT },
         }));
       default:
         return [];

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildServer } from "../../src/api/server.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { opened } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
@@ -11,10 +12,12 @@ const T0 = Date.UTC(2026, 0, 5);
 describe("budget and risk measure routes", () => {
   let headroom: Headroom & { dispose(): Promise<void> };
   let app: FastifyInstance;
+  let inject: Inject;
   beforeEach(async () => {
     headroom = await sqliteTarget.open(manualClock(T0 + 60 * DAY).now);
     app = await buildServer(headroom);
-    await app.inject({
+    inject = await injectAs(app, headroom);
+    await inject({
       method: "POST",
       url: "/v1/events",
       payload: {
@@ -30,14 +33,14 @@ describe("budget and risk measure routes", () => {
   });
 
   it("sets a regional factor and the stress multiplier, refusing bad ones as problem+json naming the field", async () => {
-    const region = await app.inject({
+    const region = await inject({
       method: "PUT",
       url: "/v1/risk-measures/regions/mars",
       payload: { factor: 0.8, actor: "a", reason: "r" },
     });
     expect(region.statusCode).toBe(400);
     expect(region.json().errors).toContainEqual(expect.objectContaining({ pointer: "/params/region" }));
-    const stress = await app.inject({
+    const stress = await inject({
       method: "PUT",
       url: "/v1/risk-measures/stress",
       payload: { multiplier: 2, actor: "a", reason: "r" },
@@ -45,14 +48,14 @@ describe("budget and risk measure routes", () => {
     expect(stress.statusCode).toBe(400);
     expect(stress.json().errors).toContainEqual(expect.objectContaining({ pointer: "/body/multiplier" }));
 
-    const west = await app.inject({
+    const west = await inject({
       method: "PUT",
       url: "/v1/risk-measures/regions/west",
       payload: { factor: 0.8, actor: "analyst-1", reason: "regional downturn" },
     });
     expect(west.statusCode).toBe(200);
     expect(west.json()).toMatchObject({ reviewed: 1, changed: 1 });
-    const current = (await app.inject({ method: "GET", url: "/v1/risk-measures" })).json();
+    const current = (await inject({ method: "GET", url: "/v1/risk-measures" })).json();
     expect(current).toMatchObject({ regions: { west: 0.8 }, stress: 1 });
     expect(current.history).toEqual([
       expect.objectContaining({ kind: "region", region: "west", factor: 0.8, reason: "regional downturn" }),
@@ -60,7 +63,7 @@ describe("budget and risk measure routes", () => {
   });
 
   it("removes a budget with who and why, and answers 404 for one that does not exist", async () => {
-    const set = await app.inject({
+    const set = await inject({
       method: "PUT",
       url: "/v1/budgets",
       payload: {
@@ -73,19 +76,19 @@ describe("budget and risk measure routes", () => {
       },
     });
     expect(set.json()).toMatchObject({ id: "segment:salaried:balance", used: 0, room: 1_000 });
-    const removed = await app.inject({
+    const removed = await inject({
       method: "DELETE",
       url: "/v1/budgets/segment:salaried:balance?actor=a&reason=lifted",
     });
     expect(removed.statusCode).toBe(204);
-    expect((await app.inject({ method: "GET", url: "/v1/budgets" })).json()).toEqual({ budgets: [] });
-    const again = await app.inject({
+    expect((await inject({ method: "GET", url: "/v1/budgets" })).json()).toEqual({ budgets: [] });
+    const again = await inject({
       method: "DELETE",
       url: "/v1/budgets/segment:salaried:balance?actor=a&reason=x",
     });
     expect(again.statusCode).toBe(404);
     expect(again.headers["content-type"]).toContain("application/problem+json");
-    const queue = await app.inject({ method: "GET", url: "/v1/budgets/queue?status=waiting" });
+    const queue = await inject({ method: "GET", url: "/v1/budgets/queue?status=waiting" });
     expect(queue.json()).toEqual({ entries: [] });
   });
 });

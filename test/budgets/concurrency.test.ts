@@ -6,6 +6,7 @@ import { verifyLedger } from "../../src/services/audit.ts";
 import { listBudgets } from "../../src/services/budgets.ts";
 import { type Headroom, openHeadroom } from "../../src/services/headroom.ts";
 import { type IngestResult, ingestEvents } from "../../src/services/ingest.ts";
+import { keyHeader } from "../support/auth.ts";
 import { drawdown, iso, opened } from "../support/events.ts";
 import { freshPostgresDatabase, manualClock, postgresAvailability } from "../support/stores.ts";
 
@@ -61,9 +62,11 @@ for (const target of targets) {
     let drop: () => Promise<void>;
     let urls: string[] = [];
     const apps: FastifyInstance[] = [];
+    let auth: { authorization: string };
 
     beforeAll(async () => {
       ({ nodes, drop } = await target.open(clock.now));
+      auth = await keyHeader(nodes[0] as Headroom, "admin");
       for (const node of nodes) {
         const app = await buildServer(node);
         urls.push(await app.listen({ host: "127.0.0.1", port: 0 }));
@@ -81,7 +84,7 @@ for (const target of targets) {
     const send = (i: number, events: CreditEvent[]) =>
       fetch(`${urls[i % urls.length]}/v1/events`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...auth, "content-type": "application/json" },
         body: JSON.stringify({ events }),
       }).then(async (r) => {
         expect(r.status).toBe(200);
@@ -90,7 +93,7 @@ for (const target of targets) {
     const setBudget = async (body: object) => {
       const r = await fetch(`${urls[0]}/v1/budgets`, {
         method: "PUT",
-        headers: { "content-type": "application/json" },
+        headers: { ...auth, "content-type": "application/json" },
         body: JSON.stringify({ actor: "analyst-1", reason: "regional concentration limit", ...body }),
       });
       expect(r.status).toBe(200);
@@ -109,7 +112,7 @@ for (const target of targets) {
       const put = (body: object) =>
         fetch(`${urls[0]}/v1/budgets`, {
           method: "PUT",
-          headers: { "content-type": "application/json" },
+          headers: { ...auth, "content-type": "application/json" },
           body: JSON.stringify({ actor: "a", reason: "r", measure: "limit", ...body }),
         });
       const unknown = await put({ scope: "region", value: "mars", cap: 1 });

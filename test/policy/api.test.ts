@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildServer } from "../../src/api/server.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
 const V1 = readFileSync(DEFAULT_POLICY_PATH, "utf8");
@@ -13,9 +14,11 @@ const GAPPED = readFileSync(new URL("./fixtures/gap-overlap.yaml", import.meta.u
 describe("policy API", () => {
   let headroom: Headroom & { dispose(): Promise<void> };
   let app: FastifyInstance;
+  let inject: Inject;
   beforeEach(async () => {
     headroom = await sqliteTarget.open(manualClock(Date.UTC(2026, 0, 5)).now);
     app = await buildServer(headroom);
+    inject = await injectAs(app, headroom);
   });
   afterEach(async () => {
     await app.close();
@@ -24,7 +27,7 @@ describe("policy API", () => {
 
   /** Runs a simulation of a version through the API as a job and waits for its report. */
   async function simulated(policy: string): Promise<Record<string, unknown>> {
-    const started = await app.inject({
+    const started = await inject({
       method: "POST",
       url: "/v1/simulations",
       payload: { policy, by: "alice" },
@@ -32,9 +35,9 @@ describe("policy API", () => {
     expect(started.statusCode).toBe(202);
     const { id, job } = started.json();
     for (;;) {
-      const polled = await app.inject({ method: "GET", url: `/v1/simulations/${id}` });
+      const polled = await inject({ method: "GET", url: `/v1/simulations/${id}` });
       if (polled.statusCode === 200) {
-        const jobs = await app.inject({ method: "GET", url: "/v1/jobs" });
+        const jobs = await inject({ method: "GET", url: "/v1/jobs" });
         expect(jobs.json().jobs).toContainEqual(expect.objectContaining({ job, done: true }));
         return polled.json().report;
       }
@@ -44,22 +47,22 @@ describe("policy API", () => {
   }
 
   it("refuses simulations naming no candidate or an unknown one, naming the field", async () => {
-    const none = await app.inject({ method: "POST", url: "/v1/simulations", payload: { by: "alice" } });
+    const none = await inject({ method: "POST", url: "/v1/simulations", payload: { by: "alice" } });
     expect(none.statusCode).toBe(422);
     expect(none.json().detail).toContain("/body/policy");
-    const unknown = await app.inject({
+    const unknown = await inject({
       method: "POST",
       url: "/v1/simulations",
       payload: { model: "no-such-model", by: "alice" },
     });
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json().detail).toContain("/body/model");
-    const missing = await app.inject({ method: "GET", url: "/v1/simulations/sim_nope" });
+    const missing = await inject({ method: "GET", url: "/v1/simulations/sim_nope" });
     expect(missing.statusCode).toBe(404);
   });
 
   it("checks a document, naming the rows and lines of a planted gap and overlap", async () => {
-    const response = await app.inject({
+    const response = await inject({
       method: "POST",
       url: "/v1/policies/check",
       payload: { yaml: GAPPED },
@@ -72,7 +75,7 @@ describe("policy API", () => {
       rows: ["C", "D"],
       lines: [19, 23],
     });
-    const broken = await app.inject({
+    const broken = await inject({
       method: "POST",
       url: "/v1/policies/check",
       payload: { yaml: "version: [" },
@@ -81,7 +84,7 @@ describe("policy API", () => {
   });
 
   it("runs the lifecycle with problem+json refusals and puts the activated version in force at once", async () => {
-    const refused = await app.inject({
+    const refused = await inject({
       method: "POST",
       url: "/v1/policies",
       payload: { yaml: GAPPED, author: "alice" },
@@ -91,27 +94,27 @@ describe("policy API", () => {
     expect(refused.json().detail).toContain("tier-gap");
 
     for (const yaml of [V1, V2]) {
-      const created = await app.inject({
+      const created = await inject({
         method: "POST",
         url: "/v1/policies",
         payload: { yaml, author: "alice" },
       });
       expect(created.statusCode).toBe(201);
     }
-    const self = await app.inject({
+    const self = await inject({
       method: "POST",
       url: "/v1/policies/policy-2/approve",
       payload: { by: "alice" },
     });
     expect(self.statusCode).toBe(403);
     expect(self.json().detail).toContain("cannot also approve");
-    const early = await app.inject({
+    const early = await inject({
       method: "POST",
       url: "/v1/policies/activate",
       payload: { champion: "policy-2", by: "carol" },
     });
     expect(early.statusCode).toBe(403);
-    const unsimulated = await app.inject({
+    const unsimulated = await inject({
       method: "POST",
       url: "/v1/policies/policy-1/approve",
       payload: { by: "bob" },
@@ -121,26 +124,26 @@ describe("policy API", () => {
     expect(unsimulated.json()).toMatchObject({ title: "Simulation required" });
     for (const v of ["policy-1", "policy-2"]) {
       await simulated(v);
-      const ok = await app.inject({
+      const ok = await inject({
         method: "POST",
         url: `/v1/policies/${v}/approve`,
         payload: { by: "bob" },
       });
       expect(ok.statusCode).toBe(200);
     }
-    const missing = await app.inject({
+    const missing = await inject({
       method: "POST",
       url: "/v1/policies/nope/approve",
       payload: { by: "bob" },
     });
     expect(missing.statusCode).toBe(404);
 
-    await app.inject({
+    await inject({
       method: "POST",
       url: "/v1/policies/activate",
       payload: { champion: "policy-1", by: "carol" },
     });
-    const active = await app.inject({
+    const active = await inject({
       method: "POST",
       url: "/v1/policies/activate",
       payload: { champion: "policy-2", challenger: "policy-1", challengerShare: 0.25, by: "carol" },
@@ -152,16 +155,16 @@ describe("policy API", () => {
     });
     expect(headroom.engine.policy.version).toBe("policy-2");
     expect(headroom.engine.challenger?.share).toBe(0.25);
-    const rolled = await app.inject({
+    const rolled = await inject({
       method: "POST",
       url: "/v1/policies/rollback",
       payload: { by: "dave" },
     });
     expect(rolled.json()).toMatchObject({ champion: "policy-1", challenger: null });
     expect(headroom.engine.policy.version).toBe("policy-1");
-    const list = await app.inject({ method: "GET", url: "/v1/policies" });
+    const list = await inject({ method: "GET", url: "/v1/policies" });
     expect(list.json().versions.map((v: { status: string }) => v.status)).toEqual(["approved", "approved"]);
-    const badShare = await app.inject({
+    const badShare = await inject({
       method: "POST",
       url: "/v1/policies/activate",
       payload: { champion: "policy-1", challengerShare: 2, by: "carol" },

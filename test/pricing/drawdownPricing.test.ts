@@ -5,6 +5,7 @@ import { buildServer } from "../../src/api/server.ts";
 import { DEFAULT_PRICING } from "../../src/engine/pricing/rate.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { drawdown, due, iso, opened, repaid } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
@@ -15,9 +16,11 @@ const NOW = T0 + 60 * DAY;
 describe("drawdown pricing", () => {
   let headroom: Headroom & { dispose(): Promise<void> };
   let app: FastifyInstance;
+  let inject: Inject;
   beforeEach(async () => {
     headroom = await sqliteTarget.open(manualClock(NOW).now);
     app = await buildServer(headroom);
+    inject = await injectAs(app, headroom);
   });
   afterEach(async () => {
     await app.close();
@@ -25,9 +28,9 @@ describe("drawdown pricing", () => {
   });
 
   const events = (list: unknown[]) =>
-    app.inject({ method: "POST", url: "/v1/events", payload: { events: list } });
+    inject({ method: "POST", url: "/v1/events", payload: { events: list } });
   const quote = (accountId: string, body: Record<string, unknown>) =>
-    app.inject({ method: "POST", url: `/v1/accounts/${accountId}/drawdown-quote`, payload: body });
+    inject({ method: "POST", url: `/v1/accounts/${accountId}/drawdown-quote`, payload: body });
 
   it("quotes the cost before drawing, then prices the drawdown exactly as quoted and seals it", async () => {
     await events([opened("a1", T0)]);
@@ -52,7 +55,7 @@ describe("drawdown pricing", () => {
       },
     };
     expect((await events([draw])).json().accepted).toBe(1);
-    const listed = (await app.inject({ method: "GET", url: "/v1/accounts/a1/drawdowns" })).json().drawdowns;
+    const listed = (await inject({ method: "GET", url: "/v1/accounts/a1/drawdowns" })).json().drawdowns;
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({
       amount: 300_000,

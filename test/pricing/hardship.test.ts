@@ -9,6 +9,7 @@ import { buildSchedule } from "../../src/engine/pricing/schedule.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { loadLines } from "../../src/services/lineLoader.ts";
+import { type Inject, injectAs } from "../support/auth.ts";
 import { drawdown, due, iso, opened } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
@@ -70,19 +71,20 @@ describe("relief on a schedule", () => {
 describe("hardship programs", () => {
   let headroom: Headroom & { dispose(): Promise<void> };
   let app: FastifyInstance;
+  let inject: Inject;
   const clock = manualClock(T0);
   beforeEach(async () => {
     clock.set(T0 + 40 * DAY);
     headroom = await sqliteTarget.open(clock.now);
     app = await buildServer(headroom);
+    inject = await injectAs(app, headroom);
   });
   afterEach(async () => {
     await app.close();
     await headroom.dispose();
   });
 
-  const post = (url: string, payload: Record<string, unknown>) =>
-    app.inject({ method: "POST", url, payload });
+  const post = (url: string, payload: Record<string, unknown>) => inject({ method: "POST", url, payload });
   const program = {
     id: "storm-2026",
     name: "Flood relief, north",
@@ -106,9 +108,9 @@ describe("hardship programs", () => {
     const offered = await post("/v1/hardship-programs", program);
     expect(offered.statusCode).toBe(201);
     expect(offered.json()).toEqual({ programId: "storm-2026", offered: 2 });
-    expect(
-      (await app.inject({ method: "GET", url: "/v1/accounts/s1/hardship-offers" })).json().offers,
-    ).toEqual([]);
+    expect((await inject({ method: "GET", url: "/v1/accounts/s1/hardship-offers" })).json().offers).toEqual(
+      [],
+    );
 
     const accepted = await post("/v1/accounts/n1/hardship-offers/storm-2026", { accept: true });
     expect(accepted.json()).toEqual({ status: "accepted", rescheduled: 1 });
@@ -118,9 +120,9 @@ describe("hardship programs", () => {
       "declined",
     );
 
-    const view = (await app.inject({ method: "GET", url: "/v1/accounts/n1/hardship-offers" })).json();
+    const view = (await inject({ method: "GET", url: "/v1/accounts/n1/hardship-offers" })).json();
     expect(view.offers[0]).toMatchObject({ programId: "storm-2026", status: "accepted" });
-    const drawn = (await app.inject({ method: "GET", url: "/v1/accounts/n1/drawdowns" })).json().drawdowns[0];
+    const drawn = (await inject({ method: "GET", url: "/v1/accounts/n1/drawdowns" })).json().drawdowns[0];
     const moved = view.reschedules[0].instalments as { dueAt: number; total: number }[];
     const firstOriginal = Date.parse(drawn.instalments[1].dueAt);
     // Due dates from the holiday on move three months; the amounts are the same.

@@ -3,6 +3,9 @@ import type { CreditEvent } from "../../src/engine/events.ts";
 /** Small builders for readable tests; every field is explicit in the event itself. */
 export const iso = (at: number) => new Date(at).toISOString();
 
+/** Bureau events carry the consent they were obtained under and their purpose. */
+export const CONSENT = { consentId: "consent-1", purpose: "line_management" } as const;
+
 export function opened(
   accountId: string,
   at: number,
@@ -32,7 +35,7 @@ export function inquiry(accountId: string, id: string, at: number): CreditEvent 
     accountId,
     type: "bureau_inquiry",
     occurredAt: iso(at),
-    data: { lender: "other-bank", purpose: "credit_application" },
+    data: { lender: "other-bank", purpose: "credit_application", consent: CONSENT },
   };
 }
 
@@ -84,7 +87,7 @@ export function lenderOpened(accountId: string, id: string, at: number, lender: 
     accountId,
     type: "external_loan_opened",
     occurredAt: iso(at),
-    data: { lender, amount: 500_000, monthlyPayment: 20_000 },
+    data: { lender, amount: 500_000, monthlyPayment: 20_000, consent: CONSENT },
   };
 }
 

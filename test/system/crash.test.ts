@@ -10,7 +10,7 @@ import { borrowerEvents } from "../../src/services/demo/behaviour.ts";
 import { syntheticProfile } from "../../src/services/demo/borrowerProfiles.ts";
 import { openHeadroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
-import { freePort, runHeadroom, waitForHealthy } from "../support/server.ts";
+import { freePort, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
 
 const END = Date.UTC(2026, 5, 1);
 const BATCH = 250;
@@ -27,10 +27,14 @@ function demoBatches(borrowers: number): CreditEvent[][] {
   return batches;
 }
 
-async function post(port: number, batch: CreditEvent[]): Promise<{ results: { status: string }[] }> {
+async function post(
+  port: number,
+  key: string,
+  batch: CreditEvent[],
+): Promise<{ results: { status: string }[] }> {
   const response = await fetch(`http://127.0.0.1:${port}/v1/events`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     body: JSON.stringify({ events: batch }),
   });
   if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
@@ -47,13 +51,25 @@ describe("crash safety", () => {
     const port = await freePort();
     const args = ["--database", database, "serve", "--port", String(port), "--no-background"];
 
+    const created = await runToEnd([
+      "--database",
+      database,
+      "keys",
+      "create",
+      "--role",
+      "integration",
+      "--name",
+      "core",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const key = created.stdout.trim();
     let server = runHeadroom(args);
     await waitForHealthy(port, server);
     const acknowledged: number[] = [];
     const killAfter = Math.floor(batches.length / 3);
     let killed = false;
     for (let i = 0; i < batches.length && !killed; i++) {
-      const request = post(port, batches[i] as CreditEvent[]);
+      const request = post(port, key, batches[i] as CreditEvent[]);
       if (i === killAfter) {
         // Kill while this batch is in flight: it may or may not have committed.
         setTimeout(() => server.kill("SIGKILL"), 3);
@@ -76,7 +92,7 @@ describe("crash safety", () => {
     server = runHeadroom(args);
     await waitForHealthy(port, server);
     for (const [i, batch] of batches.entries()) {
-      const { results } = await post(port, batch);
+      const { results } = await post(port, key, batch);
       if (acknowledged.includes(i)) expect(results.every((r) => r.status !== "accepted")).toBe(true);
     }
     server.kill("SIGTERM");

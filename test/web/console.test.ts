@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_PASSWORD } from "../../src/services/demo/demoUsers.ts";
 import { freePort, ROOT, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
 import { hasChromium, launchChromium, paintedPixels } from "./browser.ts";
 
@@ -48,6 +49,7 @@ interface SimulationJson {
 type LineJson = Omit<AccountJson, "decisions"> & { limit: number; decisions: DecisionViewJson[] };
 interface AccountJson {
   accountId: string;
+  borrowerId: string;
   available: number;
   limit: number;
   changes: { decisionId: string }[];
@@ -59,7 +61,9 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
   let server: ChildProcess;
   let base: string;
   let browser: Browser;
-  const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T;
+  let adminKey: string;
+  const api = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as T;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "headroom-console-"));
@@ -79,6 +83,18 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
       "east concentration",
     ]);
     expect(budgeted.code, budgeted.stderr).toBe(0);
+    const key = await runToEnd([
+      "--database",
+      database,
+      "keys",
+      "create",
+      "--role",
+      "admin",
+      "--name",
+      "test",
+    ]);
+    expect(key.code, key.stderr).toBe(0);
+    adminKey = key.stdout.trim();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
@@ -93,12 +109,24 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function openPage(width = 1280, height = 900, lang: "en" | "zh" = "en"): Promise<Page> {
+  async function openPage(
+    width = 1280,
+    height = 900,
+    lang: "en" | "zh" = "en",
+    user = "analyst",
+  ): Promise<Page> {
     const context = await browser.newContext({ viewport: { width, height }, locale: "en-US" });
     await context.addInitScript((l) => {
       if (localStorage.getItem("headroom.lang") === null) localStorage.setItem("headroom.lang", l);
     }, lang);
-    return context.newPage();
+    const page = await context.newPage();
+    // Every page signs in through the console's own login form, as a demo user.
+    await page.goto(`${base}/`);
+    await page.fill("[data-testid=login] input[name=username]", user);
+    await page.fill("[data-testid=login] input[name=password]", DEMO_PASSWORD);
+    await page.click("[data-testid=login] button[type=submit]");
+    await page.waitForSelector("[data-testid=logout]");
+    return page;
   }
 
   /** An account whose changes include an adverse decision with reasons, found through the API. */
@@ -312,7 +340,9 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
       simulation.hitCount.toLocaleString("en-US"),
     );
     const csvHref = (await page.getAttribute("[data-testid=hits-csv]", "href")) as string;
-    const csv = await (await fetch(`${base}${csvHref}`)).text();
+    const csv = await (
+      await fetch(`${base}${csvHref}`, { headers: { authorization: `Bearer ${adminKey}` } })
+    ).text();
     expect(csv.trim().split("\n")).toHaveLength(simulation.hitCount + 1);
 
     const top = await shown.boundingBox();
@@ -360,7 +390,15 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
       "date,description,amount\n2026-10-25,salary,1850000\n2026-11-25,salary,1850000\n",
     );
 
-    const phone = await openPage(390, 844, "en");
+    // Only the borrower may appeal: a console user for the borrower whose line was cut.
+    const appellant = `appellant-${account.accountId.toLowerCase()}`;
+    const made = await fetch(`${base}/v1/users/${appellant}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ password: DEMO_PASSWORD, role: "borrower", borrowerId: account.borrowerId }),
+    });
+    expect(made.status).toBe(204);
+    const phone = await openPage(390, 844, "en", appellant);
     await phone.goto(`${base}/borrower/${account.accountId}`);
     const item = phone.locator(`li[data-decision="${decision.decisionId}"]`);
     await item.locator("[data-testid=appeal-open]").click();
@@ -386,13 +424,17 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(open.evidence).toHaveLength(1);
     expect(open.evidence[0]?.sha256).toBe(createHash("sha256").update(csv).digest("hex"));
 
-    const desk = await openPage();
+    const desk = await openPage(1280, 900, "en", "reviewer");
     await desk.goto(`${base}/appeals`);
     await desk.click(`[data-testid=appeal-queue] tr[data-appeal="${appealId}"] a`);
     await desk.waitForSelector("[data-testid=appeal-decision] ul li");
     expect(await desk.textContent("[data-testid=appeal-statement-shown]")).toBe(statement);
     const evidenceHref = (await desk.getAttribute("[data-testid=appeal-evidence] a", "href")) as string;
-    const served = Buffer.from(await (await fetch(`${base}${evidenceHref}`)).arrayBuffer());
+    const served = Buffer.from(
+      await (
+        await fetch(`${base}${evidenceHref}`, { headers: { authorization: `Bearer ${adminKey}` } })
+      ).arrayBuffer(),
+    );
     expect(served.equals(csv)).toBe(true);
     await desk.screenshot({ path: join(SCREENSHOTS, "appeal-review.png"), fullPage: true });
 
@@ -418,7 +460,7 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     await desk.context().close();
 
     // The borrower sees the outcome and the reviewer's reason beside the decision.
-    const back = await openPage(390, 844, "en");
+    const back = await openPage(390, 844, "en", appellant);
     await back.goto(`${base}/borrower/${account.accountId}`);
     const outcome = await back.waitForSelector(
       `li[data-decision="${decision.decisionId}"] [data-testid=appeal-filed][data-status=reversed]`,
@@ -441,10 +483,33 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(after.decisions.find((d) => d.decisionId === decision.decisionId)?.status).toBe("reversed");
     const queue = await api<{ appeals: { appealId: string }[] }>("/v1/appeals");
     expect(queue.appeals.map((a) => a.appealId)).not.toContain(appealId);
-    // Filing sealed the appeal and its evidence; deciding sealed the outcome and the restoring change.
+    // Filing sealed the appeal and its evidence; deciding sealed the outcome and the restoring change;
+    // each of the three writes through the API (the user, the appeal, the decision) is sealed as an api_action.
     const ledgerAfter = await api<{ ok: boolean; entries: number }>("/v1/audit/verify");
     expect(ledgerAfter.ok).toBe(true);
-    expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4);
+    expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4 + 3);
+  });
+
+  it("shows a signed-in borrower their own line only, and the API refuses them the book", async () => {
+    const session = await api<{ accounts: string[] }>("/v1/session");
+    expect(session.accounts).toEqual([]);
+    const page = await openPage(390, 844, "en", "borrower");
+    const me = (await page.evaluate(async () => (await fetch("/v1/session")).json())) as {
+      role: string;
+      accounts: string[];
+    };
+    expect(me.role).toBe("borrower");
+    const own = me.accounts[0] as string;
+    await page.waitForSelector("[data-testid=borrower-limit]");
+    // The borrower view shows the line the API gives this borrower, no account id typed in.
+    const available = (await api<AccountJson>(`/v1/accounts/${own}`)).available;
+    const shown = (await page.textContent("[data-testid=borrower-available]")) ?? "";
+    expect(shown.replace(/[^0-9]/g, "")).toContain(String(Math.floor(available / 100)));
+    expect(await page.locator("header nav a").count()).toBe(0);
+    const status = (url: string) => page.evaluate(async (u) => (await fetch(u)).status, url);
+    expect(await status("/v1/portfolio/exposure")).toBe(403);
+    expect(await status("/v1/accounts/acc_does_not_belong")).toBe(404);
+    await page.context().close();
   });
 
   it("shows the ledger verified on the audit screen, as the audit API says", async () => {

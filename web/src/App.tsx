@@ -1,4 +1,5 @@
-import type { ReactNode } from "react";
+import { type ReactNode, useState } from "react";
+import { useApi } from "./api.ts";
 import { LanguageSwitch, useI18n } from "./i18n/I18n.tsx";
 import type { MessageKey } from "./i18n/messages.ts";
 import { Link, useLocation } from "./router.tsx";
@@ -8,6 +9,7 @@ import { AppealQueue, AppealReview } from "./screens/Appeals.tsx";
 import { Audit } from "./screens/Audit.tsx";
 import { Borrower } from "./screens/Borrower.tsx";
 import { DecisionExplanation } from "./screens/DecisionExplanation.tsx";
+import { Login } from "./screens/Login.tsx";
 import { Portfolio } from "./screens/Portfolio.tsx";
 import { Simulation } from "./screens/Simulation.tsx";
 
@@ -70,14 +72,28 @@ function match(pattern: string, path: string): Record<string, string> | null {
 export function App() {
   const { t } = useI18n();
   const { path, query } = useLocation();
+  const [sessionCheck, setSessionCheck] = useState(0);
+  const session = useApi<{ principal: string; role: string; accounts: string[] }>(
+    "/v1/session",
+    sessionCheck,
+  );
+  // A borrower reaches only their own lines: the console is their borrower view, nothing else.
+  const borrower = session.state === "ready" && session.data.role === "borrower" ? session.data : null;
+  const logout = async () => {
+    await fetch("/v1/session", { method: "DELETE" });
+    setSessionCheck((n) => n + 1);
+  };
   let content: ReactNode = null;
-  for (const screen of SCREENS) {
-    const params = match(screen.pattern, path);
-    if (params !== null) {
-      content = screen.render(params, query);
-      break;
+  if (borrower !== null && !path.startsWith("/borrower/"))
+    content = <Borrower accountId={borrower.accounts[0] ?? null} />;
+  else
+    for (const screen of SCREENS) {
+      const params = match(screen.pattern, path);
+      if (params !== null) {
+        content = screen.render(params, query);
+        break;
+      }
     }
-  }
   const active = (to: string) =>
     to.split("?")[0] === "/" ? path === "/" : path.startsWith(to.split("?")[0] as string);
   return (
@@ -85,7 +101,7 @@ export function App() {
       <header className="topbar">
         <h1>{t("app.title")}</h1>
         <nav>
-          {SCREENS.filter((s) => s.nav !== undefined).map((s) => {
+          {SCREENS.filter((s) => s.nav !== undefined && borrower === null).map((s) => {
             const nav = s.nav as NonNullable<Screen["nav"]>;
             return (
               <Link key={nav.to} to={nav.to} className={active(nav.to) ? "active" : ""}>
@@ -95,8 +111,19 @@ export function App() {
           })}
         </nav>
         <LanguageSwitch />
+        {session.state === "ready" && (
+          <button type="button" className="logout" data-testid="logout" onClick={logout}>
+            {t("login.logout", { who: session.data.principal })}
+          </button>
+        )}
       </header>
-      <main>{content ?? <p className="error">{t("common.notFound", { path })}</p>}</main>
+      <main>
+        {session.state === "error" ? (
+          <Login onLoggedIn={() => setSessionCheck((n) => n + 1)} />
+        ) : session.state === "loading" ? null : (
+          (content ?? <p className="error">{t("common.notFound", { path })}</p>)
+        )}
+      </main>
     </>
   );
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { listAccountEvents } from "../../services/accountEvents.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { STAFF } from "../access.ts";
 import { problemSchema } from "../problem.ts";
 import { accountId, pageLimit } from "./accounts.ts";
 
@@ -11,6 +12,7 @@ export const accountEventRoutes =
     app.get(
       "/v1/accounts/:accountId/events",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "Events ingested for one account, newest first (page back with `before`)",
           tags: ["events"],

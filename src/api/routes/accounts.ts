@@ -10,6 +10,7 @@ import {
 } from "../../services/accountQueries.ts";
 import { decideAccountNow } from "../../services/decideNow.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { STAFF } from "../access.ts";
 import { notFound, problemSchema } from "../problem.ts";
 
 export const accountId = z.string().min(1).max(128);
@@ -62,6 +63,7 @@ export const accountRoutes =
     app.get(
       "/v1/accounts",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "List credit lines (page by account id)",
           tags: ["accounts"],
@@ -93,6 +95,7 @@ export const accountRoutes =
     app.get(
       "/v1/accounts/:accountId",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "One credit line: limit, features now, history of changes and recent decisions",
           tags: ["accounts"],
@@ -127,6 +130,7 @@ export const accountRoutes =
     app.get(
       "/v1/accounts/:accountId/decisions",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "Decisions on one account, newest first",
           tags: ["decisions"],
@@ -149,6 +153,7 @@ export const accountRoutes =
     app.post(
       "/v1/accounts/:accountId/decisions",
       {
+        config: { access: { roles: ["analyst"] }, sensitive: true },
         schema: {
           summary: "Decide one account now (analyst); requestId makes retries safe",
           tags: ["decisions"],
@@ -172,6 +177,7 @@ export const accountRoutes =
     app.get(
       "/v1/decisions/:decisionId",
       {
+        config: { access: { roles: STAFF, borrower: "decisionId" } },
         schema: {
           summary: "A full decision record: inputs, versions, outputs, reasons and trace",
           tags: ["decisions"],
@@ -192,6 +198,7 @@ export const accountRoutes =
     app.get(
       "/v1/accounts/:accountId/notices",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "Notices sent (or queued) to the borrower of one account",
           tags: ["notices"],

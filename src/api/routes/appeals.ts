@@ -13,6 +13,7 @@ import {
 } from "../../services/appeals.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { latestRecourse, listPlans } from "../../services/plans.ts";
+import { STAFF } from "../access.ts";
 import { notFound, ProblemError, problemSchema } from "../problem.ts";
 
 const accountId = z.string().min(1).max(128);
@@ -81,6 +82,7 @@ export const appealRoutes =
     app.post(
       "/v1/accounts/:accountId/appeals",
       {
+        config: { access: { roles: [], borrower: "accountId" }, sensitive: true },
         schema: {
           summary: "Appeal an adverse decision with a statement and evidence (pauses a noticed change)",
           tags: ["appeals"],
@@ -126,6 +128,7 @@ export const appealRoutes =
     app.get(
       "/v1/accounts/:accountId/appeals",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "An account's appeals with their status and outcome, newest first",
           tags: ["appeals"],
@@ -139,6 +142,7 @@ export const appealRoutes =
     app.get(
       "/v1/appeals",
       {
+        config: { access: { roles: ["reviewer", "auditor"] } },
         schema: {
           summary: "The reviewer's queue: open appeals and opt-out reviews, soonest deadline first",
           tags: ["appeals"],
@@ -152,6 +156,7 @@ export const appealRoutes =
     app.get(
       "/v1/appeals/:appealId",
       {
+        config: { access: { roles: ["reviewer", "auditor", "analyst"], borrower: "appealId" } },
         schema: {
           summary: "One appeal with its evidence (hash, size, type) and outcome",
           tags: ["appeals"],
@@ -169,6 +174,7 @@ export const appealRoutes =
     app.get(
       "/v1/appeals/:appealId/evidence/:evidenceId",
       {
+        config: { access: { roles: ["reviewer", "auditor"], borrower: "appealId" } },
         schema: {
           summary: "One evidence file as uploaded, for the reviewer to open",
           tags: ["appeals"],
@@ -192,6 +198,7 @@ export const appealRoutes =
     app.post(
       "/v1/appeals/:appealId/decision",
       {
+        config: { access: { roles: ["reviewer"] } },
         schema: {
           summary: "A reviewer upholds, reverses or adjusts, with a written reason",
           tags: ["appeals"],
@@ -213,6 +220,7 @@ export const appealRoutes =
     app.put(
       "/v1/accounts/:accountId/automated-decisions",
       {
+        config: { access: { roles: [], borrower: "accountId" } },
         schema: {
           summary: "Opt out of (or back into) solely automated decisions",
           tags: ["appeals"],
@@ -238,6 +246,7 @@ export const appealRoutes =
     app.get(
       "/v1/accounts/:accountId/recourse",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "What would restore the line: the recourse of the latest adverse decision",
           tags: ["appeals"],
@@ -258,6 +267,7 @@ export const appealRoutes =
     app.get(
       "/v1/accounts/:accountId/plans",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "Rebuilding plans of a frozen or closed line, with their checkpoints",
           tags: ["appeals"],

@@ -47,6 +47,7 @@ export const budgetRoutes =
     app.get(
       "/v1/budgets",
       {
+        config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
           summary: "Exposure budgets with their cap, usage, room and waiting increases",
           tags: ["budgets"],
@@ -59,6 +60,7 @@ export const budgetRoutes =
     app.put(
       "/v1/budgets",
       {
+        config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary: "Set a budget's cap (creating it); sealed in the ledger with who and why",
           description:
@@ -81,6 +83,7 @@ export const budgetRoutes =
     app.delete(
       "/v1/budgets/:id",
       {
+        config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary: "Remove a budget; sealed in the ledger with who and why",
           tags: ["budgets"],
@@ -100,6 +103,7 @@ export const budgetRoutes =
     app.get(
       "/v1/budgets/queue",
       {
+        config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
           summary: "Increases in the budget queue, in priority order (lowest PD first)",
           tags: ["budgets"],
@@ -118,6 +122,7 @@ export const budgetRoutes =
     app.post(
       "/v1/budgets/queue/drain",
       {
+        config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary: "Grant waiting increases that now fit, by priority",
           tags: ["budgets"],

@@ -22,6 +22,7 @@ export const eventRoutes =
     app.post(
       "/v1/events",
       {
+        config: { access: { roles: ["integration"] } },
         schema: {
           summary: "Ingest a batch of credit events",
           tags: ["events"],

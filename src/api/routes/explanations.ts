@@ -3,6 +3,7 @@ import { z } from "zod";
 import { getDecision } from "../../services/accountQueries.ts";
 import { explainDecision } from "../../services/decisionExplanation.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { STAFF } from "../access.ts";
 import { notFound, problemSchema } from "../problem.ts";
 import { decisionView, reason } from "./accounts.ts";
 
@@ -72,6 +73,7 @@ export const explanationRoutes =
     app.get(
       "/v1/decisions/:decisionId/explanation",
       {
+        config: { access: { roles: STAFF, borrower: "decisionId" } },
         schema: {
           summary:
             "Why a decision came out as it did: points by feature, every rule with the conditions that held or failed, guardrails, reasons",

@@ -9,6 +9,7 @@ import {
   reschedulesFor,
 } from "../../services/hardship.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { STAFF } from "../access.ts";
 import { ProblemError, problemSchema } from "../problem.ts";
 
 const name = z.string().trim().min(1).max(200);
@@ -36,6 +37,7 @@ export const hardshipRoutes =
     app.post(
       "/v1/hardship-programs",
       {
+        config: { access: { roles: ["approver"] } },
         schema: {
           summary: "Offer a hardship program to every open line in a region and/or segment",
           tags: ["hardship"],
@@ -69,6 +71,7 @@ export const hardshipRoutes =
     app.get(
       "/v1/accounts/:accountId/hardship-offers",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "Hardship offers made to an account, and its drawdowns' rescheduled instalments",
           tags: ["hardship"],
@@ -123,6 +126,7 @@ export const hardshipRoutes =
     app.post(
       "/v1/accounts/:accountId/hardship-offers/:programId",
       {
+        config: { access: { roles: [], borrower: "accountId" } },
         schema: {
           summary: "Accept or decline a hardship offer",
           tags: ["hardship"],

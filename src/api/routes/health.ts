@@ -36,6 +36,7 @@ export const healthRoutes =
     app.get(
       "/healthz",
       {
+        config: { access: "public" },
         schema: {
           summary: "Liveness",
           tags: ["ops"],
@@ -47,6 +48,7 @@ export const healthRoutes =
     app.get(
       "/readyz",
       {
+        config: { access: "public" },
         schema: {
           summary: "Readiness: the store answers, and so does everything else this process needs",
           tags: ["ops"],
@@ -77,7 +79,11 @@ export const healthRoutes =
     );
     app.get(
       "/metrics",
-      { schema: { summary: "Prometheus metrics", tags: ["ops"], produces: ["text/plain"] } },
+      {
+        // Scrapers hold an integration key; auditors may read it too.
+        config: { access: { roles: ["integration", "auditor"] } },
+        schema: { summary: "Prometheus metrics", tags: ["ops"], produces: ["text/plain"] },
+      },
       async (_request, reply) => {
         const body = await headroom.metrics.registry.metrics();
         return reply.type(headroom.metrics.registry.contentType).send(body);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Headroom } from "../../services/headroom.ts";
 import { listJobProgress } from "../../services/jobProgress.ts";
+import { STAFF } from "../access.ts";
 import { problemSchema } from "../problem.ts";
 
 export const jobRoutes =
@@ -10,6 +11,7 @@ export const jobRoutes =
     app.get(
       "/v1/jobs",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "Long jobs (reviews, simulations) and their progress from committed cursors, latest first",
           tags: ["jobs"],

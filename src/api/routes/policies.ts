@@ -14,6 +14,7 @@ import {
   reloadEngine,
   rollbackPolicy,
 } from "../../services/policyVersions.ts";
+import { STAFF } from "../access.ts";
 import { ProblemError, problemSchema } from "../problem.ts";
 
 const STATUS = {
@@ -71,6 +72,7 @@ export const policyRoutes =
     app.get(
       "/v1/policies",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "Policy versions and the deployment in force",
           tags: ["policies"],
@@ -86,6 +88,7 @@ export const policyRoutes =
     app.post(
       "/v1/policies/check",
       {
+        config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary: "Validate a policy document and find tier gaps, overlaps and unreachable rules",
           tags: ["policies"],
@@ -128,6 +131,7 @@ export const policyRoutes =
     app.post(
       "/v1/policies",
       {
+        config: { access: { roles: ["analyst"] } },
         schema: {
           summary: "Import a policy version as a draft (checked on save)",
           tags: ["policies"],
@@ -146,6 +150,7 @@ export const policyRoutes =
     app.post(
       "/v1/policies/:version/approve",
       {
+        config: { access: { roles: ["approver"] } },
         schema: {
           summary: "Approve a draft version (maker-checker: the author cannot approve)",
           tags: ["policies"],
@@ -163,6 +168,7 @@ export const policyRoutes =
     app.post(
       "/v1/policies/activate",
       {
+        config: { access: { roles: ["approver"] } },
         schema: {
           summary: "Put approved versions in force: champion, optional challenger share, shadows",
           tags: ["policies"],
@@ -187,6 +193,7 @@ export const policyRoutes =
     app.post(
       "/v1/policies/rollback",
       {
+        config: { access: { roles: ["approver"] } },
         schema: {
           summary: "Put the previous deployment back in force",
           tags: ["policies"],
@@ -206,6 +213,7 @@ export const policyRoutes =
     app.get(
       "/v1/policies/diff",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "Rules changed between two versions and the accounts of the current book that would move",
           tags: ["policies"],
@@ -227,6 +235,7 @@ export const policyRoutes =
     app.get(
       "/v1/policies/report",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "Compare the arms: decisions per policy version, acted on and shadow",
           tags: ["policies"],

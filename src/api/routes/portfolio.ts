@@ -4,6 +4,7 @@ import { defaultModelArtifact } from "../../services/engineConfig.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { liveStability } from "../../services/monitoring.ts";
 import { activityCounts, limitChangesOverTime, portfolioExposure } from "../../services/portfolioQueries.ts";
+import { STAFF } from "../access.ts";
 import { problemSchema } from "../problem.ts";
 
 const slice = z.object({
@@ -23,6 +24,7 @@ export const portfolioRoutes =
     app.get(
       "/v1/portfolio/exposure",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "Exposure by region, segment, status and current risk tier, and the score distribution",
           tags: ["portfolio"],
@@ -47,6 +49,7 @@ export const portfolioRoutes =
     app.get(
       "/v1/portfolio/limit-changes",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "Line changes that took effect, per day or week and per action",
           tags: ["portfolio"],
@@ -87,6 +90,7 @@ export const portfolioRoutes =
     app.get(
       "/v1/portfolio/activity",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary: "Notices by kind and delivery status; decisions by action and status",
           tags: ["portfolio"],
@@ -104,6 +108,7 @@ export const portfolioRoutes =
     app.get(
       "/v1/portfolio/stability",
       {
+        config: { access: { roles: STAFF } },
         schema: {
           summary:
             "Population stability of live decisions against the model's held-out baseline: score PSI and feature CSI",

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { MAX_TERM_MONTHS, REPAYMENT_METHODS } from "../../engine/pricing/schedule.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { listDrawdowns, quoteForAccount, scheduleOf } from "../../services/pricing.ts";
+import { STAFF } from "../access.ts";
 import { notFound, problemSchema } from "../problem.ts";
 
 const accountParams = z.object({ accountId: z.string().min(1).max(128) });
@@ -30,6 +31,7 @@ export const pricingRoutes =
     app.post(
       "/v1/accounts/:accountId/drawdown-quote",
       {
+        config: { access: { roles: ["analyst"], borrower: "accountId" } },
         schema: {
           summary: "Price a drawdown before it is drawn: rate, its basis and the repayment schedule",
           tags: ["pricing"],
@@ -75,6 +77,7 @@ export const pricingRoutes =
     app.get(
       "/v1/accounts/:accountId/drawdowns",
       {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
         schema: {
           summary: "Drawdowns with the rate and schedule each was priced at (newest first)",
           tags: ["pricing"],

@@ -11,6 +11,7 @@ export const referenceRoutes = (): FastifyPluginAsyncZod => async (app) => {
   app.get(
     "/v1/reference",
     {
+      config: { access: "authenticated" },
       schema: {
         summary: "Feature dictionary, regions and segments",
         tags: ["reference"],

@@ -29,6 +29,7 @@ export const riskMeasureRoutes =
     app.get(
       "/v1/risk-measures",
       {
+        config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
           summary: "The measures in force and every setting, latest first, with who and why",
           tags: ["risk measures"],
@@ -61,6 +62,7 @@ export const riskMeasureRoutes =
     app.put(
       "/v1/risk-measures/regions/:region",
       {
+        config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary: "Set a region's risk factor (multiplies target limits there; below 1 tightens)",
           tags: ["risk measures"],
@@ -80,6 +82,7 @@ export const riskMeasureRoutes =
     app.put(
       "/v1/risk-measures/stress",
       {
+        config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary: "Set the portfolio stress multiplier (multiplies every target limit; below 1 tightens)",
           tags: ["risk measures"],

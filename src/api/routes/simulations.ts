@@ -101,6 +101,7 @@ export const simulationRoutes =
     app.get(
       "/v1/simulations/baseline",
       {
+        config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
           summary: "The policy in force as YAML: the starting point of a candidate",
           tags: ["simulations"],
@@ -113,6 +114,7 @@ export const simulationRoutes =
     app.post(
       "/v1/simulations",
       {
+        config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary:
             "Start a simulation of a candidate policy version and/or model version over the book, or over the history replayed as of a past date",
@@ -172,6 +174,7 @@ export const simulationRoutes =
     app.get(
       "/v1/simulations/:id",
       {
+        config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
           summary: "A stored simulation report (202 while it runs)",
           tags: ["simulations"],
@@ -199,6 +202,7 @@ export const simulationRoutes =
     app.get(
       "/v1/simulations/:id/hits",
       {
+        config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
           summary:
             "Who the candidate would hit, filtered by region, segment and candidate action; JSON or CSV",

@@ -20,6 +20,8 @@ const SAFE_PURPOSES = LOAN_PURPOSES.filter((p) => !(PROHIBITED_PURPOSES as reado
  */
 /** Drawdown terms vary through the months (not drawn at random, so the event stream stays as it was). */
 const DEMO_TERMS = [3, 6, 12, 24];
+/** Demo borrowers consent to bureau data at opening; every bureau record cites that consent. */
+const DEMO_CONSENT = { consentId: "demo-consent-at-opening", purpose: "line_management" } as const;
 
 export function borrowerEvents(
   index: number,
@@ -66,6 +68,7 @@ export function borrowerEvents(
       occurredAt: at(opened + MS_PER_DAY * (1 + l)),
       data: {
         lender: `lender_${l}`,
+        consent: DEMO_CONSENT,
         amount: yuan(5000 + random.int(50_000)),
         monthlyPayment: Math.round((income * profile.debtRatio * 0.5) / Math.max(1, lenders)),
       },
@@ -123,7 +126,7 @@ export function borrowerEvents(
         accountId,
         type: "bureau_inquiry",
         occurredAt: at(monthStart + random.int(30) * MS_PER_DAY),
-        data: { lender: `lender_${random.int(40)}`, purpose: "credit_application" },
+        data: { lender: `lender_${random.int(40)}`, purpose: "credit_application", consent: DEMO_CONSENT },
       });
     }
     if (random.next() < risk * 0.5) {
@@ -134,6 +137,7 @@ export function borrowerEvents(
         occurredAt: at(monthStart + random.int(30) * MS_PER_DAY),
         data: {
           lender: `lender_new_${m}`,
+          consent: DEMO_CONSENT,
           amount: yuan(3000 + random.int(20_000)),
           monthlyPayment: yuan(300 + random.int(1500)),
         },

@@ -51,8 +51,8 @@ function AccountPicker({ initial }: { initial: string }) {
 
 /**
  * What a borrower sees on a phone: limit and available credit, any announced change, and every
- * change with the reasons given for it, in their language, and a way to appeal each adverse one.
- * (Login comes with issue 7; until then the account id is in the URL.)
+ * change with the reasons given for it, in their language, and a way to appeal each adverse one. A signed-in borrower lands here on their
+ * own line; staff open any line by its id.
  */
 export function Borrower({ accountId }: { accountId: string | null }) {
   const { t, code, money, date, lang } = useI18n();
