@@ -13,12 +13,14 @@ import type {
   HardshipProgramTable,
   LineChangeTable,
   ModelTransitionTable,
+  RateChangeTable,
   RebuildingPlanTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
+import { rateChangeBodyHash } from "./rateChanges.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
 
@@ -74,6 +76,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "drawdown reschedule",
     load: (db, ids) => db.selectFrom("drawdown_reschedules").selectAll().where("id", "in", ids).execute(),
     hash: (body) => rescheduleBodyHash(body as DrawdownRescheduleTable),
+  },
+  rate_change: {
+    label: "rate change",
+    load: (db, ids) => db.selectFrom("rate_changes").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => rateChangeBodyHash(body as RateChangeTable),
   },
   drawdown: {
     label: "drawdown",

@@ -3,6 +3,7 @@ import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { repriceLine } from "./rateChanges.ts";
 import { WriteSet } from "./writeSet.ts";
 
 export interface ReviewProgress {
@@ -91,8 +92,10 @@ function reviewChunk(
   for (const line of lines) {
     const input = decisionInput(line, { kind: "review", runId }, now);
     const decision = decide(input, contextFor(engine, input.accountId), now);
+    const key = `review:${runId}:${line.row.account_id}`;
+    repriceLine(writes, line, input, decision, key);
     if (decision.action === "none") continue;
-    writes.record(line, input, decision, `review:${runId}:${line.row.account_id}`);
+    writes.record(line, input, decision, key);
   }
   return writes;
 }

@@ -9,6 +9,7 @@ import type {
   DrawdownTable,
   LineChangeTable,
   OutboxTable,
+  RateChangeTable,
 } from "../store/schema.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
@@ -78,6 +79,9 @@ export function drawdownBodyHash(d: DrawdownTable): string {
   ]);
 }
 
+/** What a notice says beyond the decision row: reasons, a recall, and a rate change's rates. */
+export type NoticeDetail = Pick<Decision, "reasons" | "recall"> & { rate?: { from: number; to: number } };
+
 /**
  * Everything one transaction will write, collected in memory and flushed with multi-row
  * statements: the decision records, the line changes, their ledger seals and the notices.
@@ -89,11 +93,15 @@ export class WriteSet {
   readonly drawdowns: DrawdownTable[] = [];
   /** Recourse promised with each adverse decision, keyed by decision id. */
   readonly recourse = new Map<string, DecisionRecourseTable>();
+  /** Changes of lines' rates (rateChanges.ts), beside their decisions. */
+  readonly rateChanges: RateChangeTable[] = [];
+  /** Announced decisions withdrawn before they took effect (a rate rise no longer priced). */
+  readonly withdrawn: string[] = [];
   private readonly sealed: Sealed[] = [];
 
   constructor(
-    private readonly engine: ActiveEngine,
-    private readonly recordedAt: number,
+    readonly engine: ActiveEngine,
+    readonly recordedAt: number,
   ) {}
 
   /**
@@ -131,11 +139,8 @@ export class WriteSet {
     };
     this.decisions.push(row);
     this.sealed.push({ kind: "decision", refId: id, bodyHash: decisionBodyHash(row) });
-    if (decision.adverse) {
-      const recourse = recourseRow(id, input, decision, line.state, this.engine, this.recordedAt);
-      this.recourse.set(id, recourse);
-      this.seal("recourse", recourse.id, recourseBodyHash(recourse));
-    }
+    if (decision.adverse)
+      this.addRecourse(id, recourseRow(id, input, decision, line.state, this.engine, this.recordedAt));
     if (status === "applied") this.applyDecision(line, row);
     if (status === "scheduled" || status === "pending_review") {
       line.row.pending_decision_id = id;
@@ -168,7 +173,13 @@ export class WriteSet {
     this.sealed.push({ kind: "line_change", refId: change.id, bodyHash: lineChangeBodyHash(change) });
   }
 
-  notify(line: LineRecord, decision: DecisionTable, kind: string, detail: Decision | null): void {
+  /** The recourse promised with an adverse decision, sealed beside it. */
+  addRecourse(decisionId: string, recourse: DecisionRecourseTable): void {
+    this.recourse.set(decisionId, recourse);
+    this.seal("recourse", recourse.id, recourseBodyHash(recourse));
+  }
+
+  notify(line: LineRecord, decision: DecisionTable, kind: string, detail: NoticeDetail | null): void {
     const recourse = this.recourse.get(decision.id);
     const payload = {
       kind,
@@ -183,6 +194,8 @@ export class WriteSet {
       reasons: detail?.reasons ?? [],
       recall: detail?.recall ?? false,
       recourse: recourse === undefined ? null : recourseNotice(recourse),
+      // A rate change tells the annual rates (bps) before and after.
+      ...(detail?.rate === undefined ? {} : { fromRate: detail.rate.from, toRate: detail.rate.to }),
     };
     this.outbox.push({
       id: deterministicId("ntc", `${kind}:${decision.id}`),
@@ -216,6 +229,7 @@ export class WriteSet {
       this.lineChanges.length === 0 &&
       this.outbox.length === 0 &&
       this.drawdowns.length === 0 &&
+      this.withdrawn.length === 0 &&
       this.sealed.length === 0
     );
   }
@@ -244,6 +258,20 @@ export class WriteSet {
       await trx
         .insertInto("drawdowns")
         .values(this.drawdowns.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+    }
+    for (let i = 0; i < this.rateChanges.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto("rate_changes")
+        .values(this.rateChanges.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+    }
+    for (let i = 0; i < this.withdrawn.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .updateTable("decisions")
+        .set({ status: "cancelled" })
+        .where("id", "in", this.withdrawn.slice(i, i + ROWS_PER_STATEMENT))
+        .where("status", "in", ["scheduled", "appealed", "pending_review"])
         .execute();
     }
     const recourse = [...this.recourse.values()];

@@ -7,6 +7,7 @@ import {
   sql,
 } from "kysely";
 import { borrowerSide } from "./borrowerMigration.ts";
+import { rateChanges } from "./rateChangeMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
 
@@ -349,6 +350,7 @@ class CodeMigrations implements MigrationProvider {
       "0011_model_registry": modelRegistry(),
       "0012_hardship": hardship(),
       "0013_simulations": simulations(),
+      "0019_rate_changes": rateChanges(),
     };
   }
 }

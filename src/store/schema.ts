@@ -32,6 +32,8 @@ export interface CreditLineTable {
   /** The incrementally maintained feature state (JSON), kept on the line so one row holds an account. */
   features: string;
   updated_at: number;
+  /** JSON LineRateTerms: the rate new drawdowns are priced at, and an announced increase; null until first priced. */
+  rate_terms: string | null;
 }
 
 export interface LineChangeTable {
@@ -271,6 +273,20 @@ export interface Database {
   hardship_offers: HardshipOfferTable;
   drawdown_reschedules: DrawdownRescheduleTable;
   simulation_reports: SimulationReportTable;
+  rate_changes: RateChangeTable;
+}
+
+/** A change of a line's rate; its decision (same transaction) carries status, notice and appeal. */
+export interface RateChangeTable {
+  id: string;
+  decision_id: string;
+  account_id: string;
+  from_rate_bps: number;
+  to_rate_bps: number;
+  /** JSON LineRate before and after. */
+  from_terms: string;
+  to_terms: string;
+  created_at: number;
 }
 
 export interface DecisionRecourseTable {

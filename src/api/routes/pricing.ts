@@ -45,6 +45,8 @@ export const pricingRoutes =
               tier: z.string(),
               annualRateBps: z.number().int(),
               rateBasis: z.array(z.string()),
+              /** A higher rate announced on the line: it applies to drawdowns from its date only. */
+              announced: z.object({ annualRateBps: z.number().int(), effectiveAt: z.string() }).nullable(),
               effectiveAnnualRate: z.number(),
               totalInterest: z.number().int(),
               totalRepayable: z.number().int(),
@@ -64,6 +66,10 @@ export const pricingRoutes =
           tier: quote.tier,
           annualRateBps: quote.rate.rate,
           rateBasis: quote.rate.basis,
+          announced:
+            quote.announced === null
+              ? null
+              : { annualRateBps: quote.announced.rate, effectiveAt: iso(quote.announced.effectiveAt) },
           effectiveAnnualRate: quote.schedule.effectiveAnnualRate,
           totalInterest: quote.schedule.totalInterest,
           totalRepayable: quote.schedule.totalRepayable,

@@ -53,15 +53,24 @@ function holds(c: Condition, facts: RateFacts): boolean {
   return v !== undefined && compare(v, c.op, c.value);
 }
 
+/** How an adjustment reads in a rate's basis (rate changes compare bases by these lines). */
+export function adjustmentBasis(a: RateAdjustment): string {
+  return `${a.id} (${a.description}): ${a.delta > 0 ? "+" : ""}${a.delta} bps`;
+}
+
+export function holdsAll(when: readonly Condition[], facts: RateFacts): boolean {
+  return when.every((c) => holds(c, facts));
+}
+
 export function priceRate(pricing: PricingPolicy, tier: string, facts: RateFacts): PricedRate {
   const base = pricing.tierRates[tier];
   if (base === undefined) throw new RangeError(`${pricing.product}: no rate for tier ${tier}`);
   const basis = [`tier ${tier}: ${base} bps`];
   let rate = base;
   for (const a of pricing.adjustments) {
-    if (a.when.every((c) => holds(c, facts))) {
+    if (holdsAll(a.when, facts)) {
       rate += a.delta;
-      basis.push(`${a.id} (${a.description}): ${a.delta > 0 ? "+" : ""}${a.delta} bps`);
+      basis.push(adjustmentBasis(a));
     }
   }
   if (rate > pricing.ceiling) {
