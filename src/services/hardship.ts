@@ -288,3 +288,27 @@ export async function reschedulesFor(store: Store, accountId: string) {
     .limit(500)
     .execute();
 }
+
+const iso = (at: number) => new Date(at).toISOString();
+
+/** An account's offers and its drawdowns' rescheduled instalments, as the API and console show them. */
+export async function hardshipView(store: Store, accountId: string) {
+  return {
+    offers: (await offersFor(store, accountId)).map((o) => ({
+      programId: o.program_id,
+      name: o.name,
+      relief: JSON.parse(o.relief) as Relief,
+      status: o.status,
+      respondedAt: o.responded_at === null ? null : iso(o.responded_at),
+      endsAt: iso(o.ends_at),
+    })),
+    reschedules: (await reschedulesFor(store, accountId)).map((r) => ({
+      drawdownId: r.drawdown_id,
+      programId: r.offer_id.split(":")[0] as string,
+      at: iso(r.at),
+      instalments: JSON.parse(r.schedule) as Instalment[],
+    })),
+  };
+}
+
+export type HardshipView = Awaited<ReturnType<typeof hardshipView>>;

@@ -129,3 +129,25 @@ export async function listDrawdowns(store: Store, accountId: string): Promise<Dr
 }
 
 const MAX_DRAWDOWNS_LISTED = 200;
+
+const iso = (at: number) => new Date(at).toISOString();
+
+/** A quote as the API answers it (and the console shows it before the borrower draws). */
+export function quoteView(accountId: string, quote: DrawdownQuote) {
+  return {
+    accountId,
+    tier: quote.tier,
+    annualRateBps: quote.rate.rate,
+    rateBasis: quote.rate.basis,
+    announced:
+      quote.announced === null
+        ? null
+        : { annualRateBps: quote.announced.rate, effectiveAt: iso(quote.announced.effectiveAt) },
+    effectiveAnnualRate: quote.schedule.effectiveAnnualRate,
+    totalInterest: quote.schedule.totalInterest,
+    totalRepayable: quote.schedule.totalRepayable,
+    instalments: quote.schedule.instalments.map((i) => ({ ...i, dueAt: iso(i.dueAt) })),
+  };
+}
+
+export type DrawdownQuoteView = ReturnType<typeof quoteView>;

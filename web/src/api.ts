@@ -19,6 +19,20 @@ export async function getJson<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** POSTs JSON; a problem+json answer becomes an ApiError with its detail. */
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { accept: "application/json", "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    const problem = (await response.json().catch(() => null)) as { detail?: string } | null;
+    throw new ApiError(response.status, problem?.detail ?? `${response.status} ${response.statusText}`);
+  }
+  return (await response.json()) as T;
+}
+
 export type Loaded<T> =
   | { state: "loading" }
   | { state: "error"; error: string }

@@ -8,6 +8,7 @@ export type { EventView } from "../../src/services/accountEvents.ts";
 export type { AccountDetail, AccountSummary, DecisionView } from "../../src/services/accountQueries.ts";
 export type { AuditReport } from "../../src/services/audit.ts";
 export type { DecisionExplanation, RuleTrace } from "../../src/services/decisionExplanation.ts";
+export type { HardshipView } from "../../src/services/hardship.ts";
 export type { JobProgress } from "../../src/services/jobProgress.ts";
 export type { StabilityReport } from "../../src/services/monitoring.ts";
 export type {
@@ -15,6 +16,7 @@ export type {
   LimitChangePoint,
   PortfolioExposure,
 } from "../../src/services/portfolioQueries.ts";
+export type { DrawdownQuoteView } from "../../src/services/pricing.ts";
 export type NoticeView = Awaited<ReturnType<typeof listNotices>>[number];
 
 export interface FeatureDefinition {

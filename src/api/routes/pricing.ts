@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { MAX_TERM_MONTHS, REPAYMENT_METHODS } from "../../engine/pricing/schedule.ts";
 import type { Headroom } from "../../services/headroom.ts";
-import { listDrawdowns, quoteForAccount, scheduleOf } from "../../services/pricing.ts";
+import { listDrawdowns, quoteForAccount, quoteView, scheduleOf } from "../../services/pricing.ts";
 import { notFound, problemSchema } from "../problem.ts";
 
 const accountParams = z.object({ accountId: z.string().min(1).max(128) });
@@ -61,20 +61,7 @@ export const pricingRoutes =
         const { accountId } = request.params;
         const quote = await quoteForAccount(headroom, accountId, request.body, headroom.clock());
         if (quote === null) throw notFound(`account ${accountId}`);
-        return {
-          accountId,
-          tier: quote.tier,
-          annualRateBps: quote.rate.rate,
-          rateBasis: quote.rate.basis,
-          announced:
-            quote.announced === null
-              ? null
-              : { annualRateBps: quote.announced.rate, effectiveAt: iso(quote.announced.effectiveAt) },
-          effectiveAnnualRate: quote.schedule.effectiveAnnualRate,
-          totalInterest: quote.schedule.totalInterest,
-          totalRepayable: quote.schedule.totalRepayable,
-          instalments: quote.schedule.instalments.map(instalmentView),
-        };
+        return quoteView(accountId, quote);
       },
     );
 

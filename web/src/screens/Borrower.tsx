@@ -4,6 +4,8 @@ import { Async } from "../components/Async.tsx";
 import { useI18n } from "../i18n/I18n.tsx";
 import { navigate } from "../router.tsx";
 import type { AccountDetail, DecisionView } from "../types.ts";
+import { DrawdownCost } from "./DrawdownCost.tsx";
+import { HardshipOffers } from "./HardshipOffers.tsx";
 
 function AccountPicker({ initial }: { initial: string }) {
   const { t } = useI18n();
@@ -32,7 +34,9 @@ function AccountPicker({ initial }: { initial: string }) {
 export function Borrower({ accountId }: { accountId: string | null }) {
   const { t, code, money, date, lang } = useI18n();
   const id = accountId === null ? null : encodeURIComponent(accountId);
-  const account = useApi<AccountDetail>(id === null ? null : `/v1/accounts/${id}`);
+  // An accepted relief program changes the line's schedules: the account is read again.
+  const [answered, setAnswered] = useState(0);
+  const account = useApi<AccountDetail>(id === null ? null : `/v1/accounts/${id}`, answered);
   const decisions = useApi<{ decisions: DecisionView[] }>(
     id === null ? null : `/v1/accounts/${id}/decisions?changesOnly=true&limit=100`,
   );
@@ -49,7 +53,10 @@ export function Borrower({ accountId }: { accountId: string | null }) {
             );
             const announced =
               decisions.state === "ready"
-                ? decisions.data.decisions.find((d) => d.status === "scheduled")
+                ? // A rate rise is announced with the cost of drawing (DrawdownCost).
+                  decisions.data.decisions.find(
+                    (d) => d.status === "scheduled" && !d.action.startsWith("rate_"),
+                  )
                 : undefined;
             return (
               <>
@@ -82,6 +89,8 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                     </ul>
                   </div>
                 )}
+                <DrawdownCost accountId={a.accountId} />
+                <HardshipOffers accountId={a.accountId} onAnswered={() => setAnswered((n) => n + 1)} />
                 <h3>{t("borrower.history")}</h3>
                 {a.changes.length === 0 ? (
                   <p className="muted">{t("borrower.noHistory")}</p>
