@@ -258,6 +258,7 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
       `/v1/accounts/${account.accountId}/hardship-offers`,
     );
     expect(answered.offers.find((o) => o.programId === "console-relief")?.status).toBe("accepted");
+    expect(await page.locator("[data-testid=cost-schedule] tbody tr").count()).toBe(6);
     await page.screenshot({ path: join(SCREENSHOTS, "borrower-cost-relief.png"), fullPage: true });
     await page.context().close();
   });

@@ -34,9 +34,7 @@ function AccountPicker({ initial }: { initial: string }) {
 export function Borrower({ accountId }: { accountId: string | null }) {
   const { t, code, money, date, lang } = useI18n();
   const id = accountId === null ? null : encodeURIComponent(accountId);
-  // An accepted relief program changes the line's schedules: the account is read again.
-  const [answered, setAnswered] = useState(0);
-  const account = useApi<AccountDetail>(id === null ? null : `/v1/accounts/${id}`, answered);
+  const account = useApi<AccountDetail>(id === null ? null : `/v1/accounts/${id}`);
   const decisions = useApi<{ decisions: DecisionView[] }>(
     id === null ? null : `/v1/accounts/${id}/decisions?changesOnly=true&limit=100`,
   );
@@ -90,7 +88,7 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                   </div>
                 )}
                 <DrawdownCost accountId={a.accountId} />
-                <HardshipOffers accountId={a.accountId} onAnswered={() => setAnswered((n) => n + 1)} />
+                <HardshipOffers accountId={a.accountId} />
                 <h3>{t("borrower.history")}</h3>
                 {a.changes.length === 0 ? (
                   <p className="muted">{t("borrower.noHistory")}</p>

@@ -10,8 +10,11 @@ function reliefAmount(relief: Relief): number {
   return relief.kind === "rate_reduction" ? relief.cut / 100 : relief.months;
 }
 
-/** Relief programs offered to the borrower, to accept or decline; the answer is final. */
-export function HardshipOffers({ accountId, onAnswered }: { accountId: string; onAnswered: () => void }) {
+/**
+ * Relief programs offered to the borrower, to accept or decline; the answer is final. Only this
+ * list is read again after an answer, so a cost the borrower is looking at stays on screen.
+ */
+export function HardshipOffers({ accountId }: { accountId: string }) {
   const { t, code, date } = useI18n();
   const [reload, setReload] = useState(0);
   const [error, setError] = useState<string | null>(null);
@@ -20,10 +23,7 @@ export function HardshipOffers({ accountId, onAnswered }: { accountId: string; o
   const answer = (programId: string, accept: boolean) => {
     setError(null);
     postJson(`/v1/accounts/${id}/hardship-offers/${encodeURIComponent(programId)}`, { accept }).then(
-      () => {
-        setReload((n) => n + 1);
-        onAnswered();
-      },
+      () => setReload((n) => n + 1),
       (err: unknown) => setError(String((err as Error).message)),
     );
   };
