@@ -1,7 +1,7 @@
 import { type LineStatus, tierFor } from "../engine/decide.ts";
 import { readFeatures } from "../engine/features.ts";
 import type { Fen } from "../engine/money.ts";
-import { type PricedRate, priceRate } from "../engine/pricing/rate.ts";
+import { type PricedRate, priceRate, pricingFor } from "../engine/pricing/rate.ts";
 import type { LineRate } from "../engine/pricing/rateChange.ts";
 import {
   type Bps,
@@ -11,7 +11,7 @@ import {
 } from "../engine/pricing/schedule.ts";
 import type { Store } from "../store/connect.ts";
 import type { DrawdownTable } from "../store/schema.ts";
-import type { ActiveEngine } from "./engineConfig.ts";
+import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { LineRecord } from "./lineBook.ts";
 import { loadLines } from "./lineLoader.ts";
 import { lineRate, withoutPending } from "./rateChanges.ts";
@@ -36,9 +36,10 @@ export interface DrawdownQuote {
 function priceNow(engine: ActiveEngine, line: LineRecord, at: number): LineRate {
   const features = readFeatures(line.state, { limit: line.row.limit_amount, balance: line.row.balance }, at);
   const scored = engine.scorer(features);
-  const tier = tierFor(engine.policy, features, scored.score, line.row.status as LineStatus).id;
-  const rate = priceRate(engine.pricing, tier, { ...features, score: scored.score });
-  return { ...rate, tier, policyVersion: engine.policy.version, product: engine.pricing.product };
+  const policy = contextFor(engine, line.row.account_id).policy;
+  const tier = tierFor(policy, features, scored.score, line.row.status as LineStatus).id;
+  const rate = priceRate(pricingFor(engine.pricing, policy), tier, { ...features, score: scored.score });
+  return { ...rate, tier, policyVersion: policy.version, product: engine.pricing.product };
 }
 
 /**

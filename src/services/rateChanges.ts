@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Decision, DecisionInput } from "../engine/decide.ts";
 import { bodyHash } from "../engine/ledger.ts";
-import { priceRate } from "../engine/pricing/rate.ts";
+import { type PricingPolicy, priceRate, pricingFor } from "../engine/pricing/rate.ts";
 import {
   type LineRate,
   type LineRateTerms,
@@ -56,8 +56,7 @@ export function setLineRate(line: LineRecord, terms: LineRateTerms): void {
  * What the re-decision prices the line at: the rate for the tier it found, under the pricing in
  * force and the policy version that decided.
  */
-function offeredRate(writes: WriteSet, input: DecisionInput, decision: Decision): LineRate {
-  const pricing = writes.engine.pricing;
+function offeredRate(pricing: PricingPolicy, input: DecisionInput, decision: Decision): LineRate {
   const priced = priceRate(pricing, decision.tier, { ...input.features, score: decision.score });
   return {
     rate: priced.rate,
@@ -103,7 +102,9 @@ export function repriceLine(
   decision: Decision,
   idempotencyKey: string,
 ): void {
-  const offered = offeredRate(writes, input, decision);
+  const policy = contextFor(writes.engine, line.row.account_id).policy;
+  const pricing = pricingFor(writes.engine.pricing, policy);
+  const offered = offeredRate(pricing, input, decision);
   let current = lineRate(line);
   const step = nextRate(current, offered.rate);
   if (step.kind === "keep") return;
@@ -118,13 +119,7 @@ export function repriceLine(
   }
   const increase = step.kind === "increase";
   const reasons = increase
-    ? rateIncreaseReasons(
-        writes.engine.pricing,
-        current,
-        offered,
-        input.features,
-        writes.engine.scorer(input.features),
-      )
+    ? rateIncreaseReasons(pricing, current, offered, input.features, writes.engine.scorer(input.features))
     : [];
   // No rise without a reason, and none on a line the decision leaves frozen or closed: nothing
   // can be drawn there, and reopening re-decides (and re-prices) it.
@@ -132,7 +127,6 @@ export function repriceLine(
     setLineRate(line, current);
     return;
   }
-  const policy = contextFor(writes.engine, line.row.account_id).policy;
   const now = decision.decidedAt;
   const effectiveAt = increase ? addDays(now, policy.guardrails.noticeDays) : now;
   const key = `${idempotencyKey}:rate`;
@@ -192,7 +186,7 @@ export function repriceLine(
     const recourse = recourseRecord(
       id,
       line.row.account_id,
-      rateRecourse(policy, writes.engine.pricing, current, offered, effectiveAt),
+      rateRecourse(policy, pricing, current, offered, effectiveAt),
       line.state,
       writes.recordedAt,
     );

@@ -1,4 +1,4 @@
-import { type Condition, compare } from "../policy.ts";
+import { type Condition, compare, type Policy } from "../policy.ts";
 import type { Bps } from "./schedule.ts";
 
 /**
@@ -105,3 +105,12 @@ export const DEFAULT_PRICING: PricingPolicy = {
     },
   ],
 };
+
+/**
+ * The pricing a policy version decides with: its own tier rates and adjustments when it sets them,
+ * else the product's; always inside the product's legal floor and ceiling.
+ */
+export function pricingFor(product: PricingPolicy, policy: Pick<Policy, "pricing">): PricingPolicy {
+  if (policy.pricing === undefined) return product;
+  return { ...product, tierRates: policy.pricing.tierRates, adjustments: policy.pricing.adjustments };
+}
