@@ -7,6 +7,7 @@ import { startBackground } from "../services/background.ts";
 import { channelSettingsFromEnv, configuredChannels } from "../services/channels/configured.ts";
 import { seedDemo } from "../services/demo/seedDemo.ts";
 import { applyDueActions } from "../services/dueActions.ts";
+import { assessOverLimitFees } from "../services/fees.ts";
 import { type Headroom, openHeadroom } from "../services/headroom.ts";
 import { deliverDueNotices } from "../services/notices.ts";
 import { runRebuildingPlans } from "../services/plans.ts";
@@ -152,6 +153,13 @@ export async function runCli(command: string, global: Options, opts: Options): P
       case "apply-due": {
         const due = await applyDueActions(headroom);
         process.stdout.write(`${due.applied} changes took effect, ${due.cancelled} cancelled\n`);
+        break;
+      }
+      case "fees": {
+        const fees = await assessOverLimitFees(headroom);
+        process.stdout.write(
+          `${fees.charged} over-limit fees charged, ${fees.heldForCutNotice} held in the grace period after a cut's notice\n`,
+        );
         break;
       }
       case "audit-verify": {

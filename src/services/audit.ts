@@ -9,6 +9,7 @@ import type {
   DecisionTable,
   DrawdownRescheduleTable,
   DrawdownTable,
+  FeeTable,
   HardshipOfferTable,
   HardshipProgramTable,
   LineChangeTable,
@@ -17,6 +18,7 @@ import type {
   RebuildingPlanTable,
 } from "../store/schema.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
+import { feeBodyHash } from "./fees.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
@@ -76,6 +78,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "drawdown reschedule",
     load: (db, ids) => db.selectFrom("drawdown_reschedules").selectAll().where("id", "in", ids).execute(),
     hash: (body) => rescheduleBodyHash(body as DrawdownRescheduleTable),
+  },
+  fee: {
+    label: "fee",
+    load: (db, ids) => db.selectFrom("fees").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => feeBodyHash(body as FeeTable),
   },
   rate_change: {
     label: "rate change",

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { type ChannelSettings, configuredChannels } from "./channels/configured.ts";
 import { applyDueActions } from "./dueActions.ts";
+import { assessOverLimitFees } from "./fees.ts";
 import type { Headroom } from "./headroom.ts";
 import { deliverDueNotices } from "./notices.ts";
 import { runRebuildingPlans } from "./plans.ts";
@@ -42,6 +43,7 @@ export function startBackground(
   );
   loop("due-actions", options.dueActionsIntervalMs, () => applyDueActions(headroom));
   loop("rebuilding-plans", options.dueActionsIntervalMs, () => runRebuildingPlans(headroom));
+  loop("over-limit-fees", options.dueActionsIntervalMs, () => assessOverLimitFees(headroom));
   return async () => {
     stopped = true;
     await Promise.all(running);

@@ -274,6 +274,18 @@ export interface Database {
   drawdown_reschedules: DrawdownRescheduleTable;
   simulation_reports: SimulationReportTable;
   rate_changes: RateChangeTable;
+  fees: FeeTable;
+}
+
+/** A fee charged to a line (added to its balance), sealed in the ledger. */
+export interface FeeTable {
+  id: string;
+  account_id: string;
+  /** over_limit */
+  kind: string;
+  amount: number;
+  cause_decision_id: string | null;
+  charged_at: number;
 }
 
 /** A change of a line's rate; its decision (same transaction) carries status, notice and appeal. */

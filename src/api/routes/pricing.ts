@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { MAX_TERM_MONTHS, REPAYMENT_METHODS } from "../../engine/pricing/schedule.ts";
+import { listFees } from "../../services/fees.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { listDrawdowns, quoteForAccount, quoteView, scheduleOf } from "../../services/pricing.ts";
 import { notFound, problemSchema } from "../problem.ts";
@@ -112,5 +113,39 @@ export const pricingRoutes =
           })),
         };
       },
+    );
+
+    app.get(
+      "/v1/accounts/:accountId/fees",
+      {
+        schema: {
+          summary: "Fees charged to a line (newest first), each with the cut it results from",
+          tags: ["pricing"],
+          params: accountParams,
+          response: {
+            200: z.object({
+              fees: z.array(
+                z.object({
+                  feeId: z.string(),
+                  kind: z.string(),
+                  amount: z.number().int(),
+                  causeDecisionId: z.string().nullable(),
+                  chargedAt: z.string(),
+                }),
+              ),
+            }),
+            400: problemSchema,
+          },
+        },
+      },
+      async (request) => ({
+        fees: (await listFees(headroom.store, request.params.accountId)).map((f) => ({
+          feeId: f.id,
+          kind: f.kind,
+          amount: f.amount,
+          causeDecisionId: f.cause_decision_id,
+          chargedAt: iso(f.charged_at),
+        })),
+      }),
     );
   };
