@@ -93,9 +93,8 @@ function reviewChunk(
     const input = decisionInput(line, { kind: "review", runId }, now);
     const decision = decide(input, contextFor(engine, input.accountId), now);
     const key = `review:${runId}:${line.row.account_id}`;
+    if (decision.action !== "none") writes.record(line, input, decision, key);
     repriceLine(writes, line, input, decision, key);
-    if (decision.action === "none") continue;
-    writes.record(line, input, decision, key);
   }
   return writes;
 }
