@@ -1,8 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildServer } from "../../src/api/server.ts";
-import { nextRate } from "../../src/engine/pricing/rateChange.ts";
+import { nextRate, percent } from "../../src/engine/pricing/rateChange.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
+import { renderNotice } from "../../src/services/channels/templates.ts";
 import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { drawdown, due, opened, repaid } from "../support/events.ts";
@@ -97,6 +98,10 @@ for (const { target, skip } of targets) {
       expect(notice.payload.reasons).toEqual(rise.reasons);
       expect(notice.payload.recourse.en).toMatch(/Your rate goes back to/);
       const higher = notice.payload.toRate as number;
+      const text = renderNotice(JSON.stringify(notice.payload), "en").text;
+      expect(text).toContain("raise the annual rate of new drawdowns");
+      expect(text).toContain(`Annual rate: ${percent(agreed)} -> ${percent(higher)}`);
+      expect(renderNotice(JSON.stringify(notice.payload), "zh-CN").text).toContain("已支用的款项利率不变");
 
       // During the notice the quote and the drawdown keep the agreed rate, and say what is coming.
       const during = await quote();
@@ -115,6 +120,11 @@ for (const { target, skip } of targets) {
       expect(await drawnRates()).toEqual({ "a1:d1": agreed, "a1:d2": agreed, "a1:d3": higher });
       expect((await notices()).map((n: { kind: string }) => n.kind)).toContain("action_applied");
       expect((await verifyLedger(headroom.store)).ok).toBe(true);
+      // The rates of the change are sealed: editing them breaks the ledger.
+      await headroom.store.db.updateTable("rate_changes").set({ to_rate_bps: agreed }).execute();
+      expect((await verifyLedger(headroom.store)).problems.map((p) => p.problem).join("; ")).toMatch(
+        /rate change .* was edited after it was sealed/,
+      );
     });
 
     it("an appeal pauses a rate rise like a cut, and a reviewer's reversal keeps the agreed rate", async () => {
