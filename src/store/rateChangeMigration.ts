@@ -3,13 +3,15 @@ import type { Kysely, Migration } from "kysely";
 /**
  * 0019: rate changes on existing lines. Each line carries the rate its new drawdowns are priced
  * at (and any announced increase); each change of that rate is a decision (noticed, appealable)
- * whose rates and bases are kept in rate_changes. Fees charged to a line are kept in fees.
+ * whose rates and bases are kept in rate_changes. Fees charged to a line are kept in fees; a
+ * hardship program may carry eligibility conditions.
  */
 export function rateChanges(): Migration {
   return {
     // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
     async up(db: Kysely<any>) {
       await db.schema.alterTable("credit_lines").addColumn("rate_terms", "text").execute();
+      await db.schema.alterTable("hardship_programs").addColumn("eligibility", "text").execute();
       await db.schema
         .createTable("rate_changes")
         .addColumn("id", "text", (c) => c.primaryKey())

@@ -168,6 +168,8 @@ export interface HardshipProgramTable {
   created_by: string;
   reason: string;
   created_at: number;
+  /** JSON Condition[] on features a line must meet to be offered the program; null: none. */
+  eligibility: string | null;
 }
 
 /** One borrower's offer: offered, then accepted or declined (sealed when answered). */

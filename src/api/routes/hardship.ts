@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { REGIONS, SEGMENTS } from "../../engine/events.ts";
+import { FEATURE_NAMES } from "../../engine/features.ts";
+import { condition } from "../../engine/policy/document.ts";
 import { answerOffer, HardshipError, hardshipView, offerProgram } from "../../services/hardship.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { ProblemError, problemSchema } from "../problem.ts";
@@ -39,6 +41,15 @@ export const hardshipRoutes =
             relief,
             region: z.enum(REGIONS).optional(),
             segment: z.enum(SEGMENTS).optional(),
+            // Conditions on features ("dpd <= 30"), all of which a line must meet to be offered.
+            eligibility: z
+              .array(
+                condition.refine((c) => (FEATURE_NAMES as readonly string[]).includes(c.fact), {
+                  message: `eligibility reads features only (${FEATURE_NAMES.join(", ")})`,
+                }),
+              )
+              .max(10)
+              .optional(),
             startsAt: z.iso.datetime(),
             endsAt: z.iso.datetime(),
             createdBy: name,

@@ -13,7 +13,8 @@ const OPS: readonly ComparisonOp[] = [">=", "<=", "==", "!=", ">", "<"];
 const CONDITION_TEXT = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/;
 
 const factName = z.enum(FACT_NAMES as [FactName, ...FactName[]]);
-const condition = z.union([
+/** A condition as written in policies (and hardship eligibility): "fact op number" or an object. */
+export const condition = z.union([
   z.string().transform((text, ctx): Condition => {
     const m = CONDITION_TEXT.exec(text);
     const fact = m?.[1];
