@@ -129,6 +129,7 @@ export async function seedBook(
         row: {
           account_id: id,
           borrower_id: borrowerId,
+          rate_terms: null,
           region,
           segment,
           status: "ACTIVE",

@@ -11,6 +11,7 @@ import { seedDemoPersonalData } from "../services/demo/demoPersonalData.ts";
 import { loginHelp, seedDemoLogins } from "../services/demo/demoUsers.ts";
 import { seedDemo } from "../services/demo/seedDemo.ts";
 import { applyDueActions } from "../services/dueActions.ts";
+import { assessOverLimitFees } from "../services/fees.ts";
 import { type Headroom, openHeadroom } from "../services/headroom.ts";
 import { deliverDueNotices } from "../services/notices.ts";
 import { runRebuildingPlans } from "../services/plans.ts";
@@ -179,6 +180,13 @@ export async function runCli(command: string, global: Options, opts: Options): P
       case "audit-checkpoint": {
         const written = await checkpointLedger(headroom, { partial: true });
         process.stdout.write(`${written} checkpoint(s) sealed\n`);
+        break;
+      }
+      case "fees": {
+        const fees = await assessOverLimitFees(headroom);
+        process.stdout.write(
+          `${fees.charged} over-limit fees charged, ${fees.heldForCutNotice} held in the grace period after a cut's notice\n`,
+        );
         break;
       }
       case "audit-verify": {

@@ -70,6 +70,11 @@ program
   .description("carry out announced changes whose notice period has run")
   .action((opts) => runCli("apply-due", program.opts(), opts));
 
+program
+  .command("fees")
+  .description("charge over-limit fees (never within 45 days of the notice of the cut behind them)")
+  .action((opts) => runCli("fees", program.opts(), opts));
+
 const audit = program.command("audit").description("ledger checks");
 audit
   .command("verify")

@@ -158,6 +158,15 @@ function principalReasons(
   if (cp.ruleScoreDriven[rule] !== 1) return reasons;
   if (incomeLimited && reasons.length < MAX_REASONS && !hasReason(reasons, "monthlyIncome"))
     reasons.push(reasonFor("monthlyIncome", features.monthlyIncome, null));
+  addScoreReasons(reasons, features, scored);
+  return reasons;
+}
+
+/**
+ * Adds, up to MAX_REASONS, the features that lost the most scorecard points and are not yet
+ * among `reasons` (pricing gives the same reasons when a worse tier raises a rate).
+ */
+export function addScoreReasons(reasons: Reason[], features: Features, scored: ModelScore): void {
   const contributions = scored.contributions;
   while (reasons.length < MAX_REASONS) {
     let best = -1;
@@ -174,7 +183,6 @@ function principalReasons(
     const c = contributions[best] as ModelScore["contributions"][number];
     reasons.push(reasonFor(c.feature, features[c.feature], bestLoss));
   }
-  return reasons;
 }
 
 function affordabilityFor(input: DecisionInput, policy: Policy, proposed: Fen): AffordabilityCheck {

@@ -99,8 +99,19 @@ export interface Guardrails {
   phaseInMaxChange: number;
 }
 
+/**
+ * The rates a policy version charges: a base rate per risk tier and adjustments for feature
+ * conditions. The product's legal floor and ceiling bound them (pricing/rate.ts, pricingFor).
+ */
+export interface PolicyPricing {
+  tierRates: Record<string, number>;
+  adjustments: { id: string; description: string; when: Condition[]; delta: number }[];
+}
+
 export interface Policy {
   version: string;
+  /** Absent: the product's default rates. */
+  pricing?: PolicyPricing;
   tiers: TierTable;
   limit: LimitFormula;
   rules: PolicyRule[];

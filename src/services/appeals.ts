@@ -10,6 +10,7 @@ import type { IngestDeps } from "./ingest.ts";
 import { ingestEvents } from "./ingest.ts";
 import { applyToLine, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { applyRateDecision, isRateDecision, reverseRateDecision } from "./rateChanges.ts";
 import { lineChangeBodyHash, WriteSet } from "./writeSet.ts";
 
 /** How long after a decision the borrower may still appeal it. */
@@ -465,13 +466,19 @@ export async function decideAppeal(
             `adjust needs a limit from ${low} to ${high} fen on a decrease (this decision is a ${decision.action})`,
           );
       }
+      const rate = isRateDecision(decision);
       if (review.outcome === "uphold" && held) {
         clearPending(line, decision.id);
         if (decision.effective_at > now) {
           // The notice period still runs: the change takes effect on its announced date.
           decisionStatus = "scheduled";
-          line.row.pending_decision_id = decision.id;
-          line.row.pending_action = decision.action;
+          // A rate rise stays announced on the line's rate terms; a limit change holds the line.
+          if (!rate) {
+            line.row.pending_decision_id = decision.id;
+            line.row.pending_action = decision.action;
+          }
+        } else if (rate) {
+          decisionStatus = (await applyRateDecision(trx, writes, line, decision)) ? "applied" : "cancelled";
         } else {
           decisionStatus = "applied";
           writes.applyDecision(line, { ...decision, effective_at: now });
@@ -479,9 +486,12 @@ export async function decideAppeal(
         }
         outcomeLimit = decision.to_limit;
       } else if (review.outcome === "reverse") {
+        if (rate && (held || decision.status === "applied")) await reverseRateDecision(trx, line, decision);
         if (held) {
           clearPending(line, decision.id);
           decisionStatus = "cancelled";
+        } else if (rate && decision.status === "applied") {
+          decisionStatus = "reversed";
         } else if (decision.status === "applied") {
           changeLine(
             writes,

@@ -96,6 +96,8 @@ export async function linesAsOf(
         .where("decided_at", "<", asOf)
         .where("effective_at", ">", asOf)
         .where("status", "in", ["scheduled", "pending_review", "applied", "cancelled"])
+        // A noticed rate rise waits beside the line, not in its pending slot (rateChanges.ts).
+        .where("action", "not in", ["rate_increase", "rate_decrease"])
         .orderBy("account_id")
         .orderBy("decided_at")
         .execute(),
@@ -142,6 +144,8 @@ export async function linesAsOf(
         row: {
           account_id: l.account_id,
           borrower_id: l.borrower_id,
+          // Rates are not part of a simulated decision.
+          rate_terms: null,
           region: l.region,
           segment: l.segment,
           status: "ACTIVE",

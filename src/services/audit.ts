@@ -11,10 +11,12 @@ import type {
   DecisionTable,
   DrawdownRescheduleTable,
   DrawdownTable,
+  FeeTable,
   HardshipOfferTable,
   HardshipProgramTable,
   LineChangeTable,
   ModelTransitionTable,
+  RateChangeTable,
   RebuildingPlanTable,
   RiskSettingTable,
 } from "../store/schema.ts";
@@ -22,9 +24,11 @@ import { apiActionBodyHash } from "./actionLog.ts";
 import { appealBodyHash, appealOutcomeHash, evidenceBodyHash } from "./appeals.ts";
 import { budgetChangeBodyHash } from "./budgets.ts";
 import { verifyCheckpoints } from "./checkpoints.ts";
+import { feeBodyHash } from "./fees.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
 import { planBodyHash } from "./plans.ts";
+import { rateChangeBodyHash } from "./rateChanges.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
 import { riskSettingBodyHash } from "./riskSettings.ts";
 import { decisionBodyHash, drawdownBodyHash, lineChangeBodyHash } from "./writeSet.ts";
@@ -81,6 +85,16 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "drawdown reschedule",
     load: (db, ids) => db.selectFrom("drawdown_reschedules").selectAll().where("id", "in", ids).execute(),
     hash: (body) => rescheduleBodyHash(body as DrawdownRescheduleTable),
+  },
+  fee: {
+    label: "fee",
+    load: (db, ids) => db.selectFrom("fees").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => feeBodyHash(body as FeeTable),
+  },
+  rate_change: {
+    label: "rate change",
+    load: (db, ids) => db.selectFrom("rate_changes").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => rateChangeBodyHash(body as RateChangeTable),
   },
   drawdown: {
     label: "drawdown",

@@ -3,6 +3,7 @@ import { drainBudgetQueue } from "./budgetQueue.ts";
 import { type ChannelSettings, configuredChannels } from "./channels/configured.ts";
 import { checkpointLedger } from "./checkpoints.ts";
 import { applyDueActions } from "./dueActions.ts";
+import { assessOverLimitFees } from "./fees.ts";
 import type { Headroom } from "./headroom.ts";
 import { deliverDueNotices } from "./notices.ts";
 import { runRebuildingPlans } from "./plans.ts";
@@ -47,6 +48,7 @@ export function startBackground(
   // Cuts, closures and repayments free budget room; waiting increases take it by priority.
   loop("budget-queue", options.dueActionsIntervalMs, () => drainBudgetQueue(headroom));
   loop("ledger-checkpoints", options.dueActionsIntervalMs, () => checkpointLedger(headroom));
+  loop("over-limit-fees", options.dueActionsIntervalMs, () => assessOverLimitFees(headroom));
   return async () => {
     stopped = true;
     await Promise.all(running);

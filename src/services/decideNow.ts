@@ -6,6 +6,7 @@ import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { repriceLine } from "./rateChanges.ts";
 import { WriteSet } from "./writeSet.ts";
 
 /**
@@ -33,12 +34,9 @@ export async function decideAccountNow(
       const now = deps.clock();
       const input = decisionInput(line, { kind: "analyst", actor }, now, await classMeasuresIn(trx));
       const writes = new WriteSet(deps.engine, now, await BudgetBook.open(trx));
-      const row = writes.record(
-        line,
-        input,
-        decide(input, contextFor(deps.engine, input.accountId), now),
-        key,
-      );
+      const decision = decide(input, contextFor(deps.engine, input.accountId), now);
+      const row = writes.record(line, input, decision, key);
+      repriceLine(writes, line, input, decision, key);
       await saveLines(trx, lines.values(), now);
       await writes.flush(trx, deps.store);
       return { decisionId: row.id, created: true };

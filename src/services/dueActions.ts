@@ -1,5 +1,6 @@
 import type { IngestDeps } from "./ingest.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { applyRateDecision, isRateDecision } from "./rateChanges.ts";
 import { WriteSet } from "./writeSet.ts";
 
 const DUE_CHUNK = 500;
@@ -28,6 +29,20 @@ export async function applyDueActions(deps: IngestDeps): Promise<{ applied: numb
         const writes = new WriteSet(engine, now);
         for (const decision of due) {
           const line = lines.get(decision.account_id);
+          if (isRateDecision(decision)) {
+            // A rate rise waits on the line's rate terms, not on its pending limit change.
+            const applied =
+              line !== undefined &&
+              line.row.status !== "CLOSED" &&
+              (await applyRateDecision(trx, writes, line, decision));
+            total[applied ? "applied" : "cancelled"]++;
+            await trx
+              .updateTable("decisions")
+              .set({ status: applied ? "applied" : "cancelled" })
+              .where("id", "=", decision.id)
+              .execute();
+            continue;
+          }
           const stillPending = line?.row.pending_decision_id === decision.id;
           const status =
             line !== undefined && stillPending && line.row.status !== "CLOSED" ? "applied" : "cancelled";

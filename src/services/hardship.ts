@@ -1,9 +1,12 @@
-import { deferDues } from "../engine/features.ts";
+import type { SelectQueryBuilder } from "kysely";
+import { deferDues, type FeatureName, type FeatureState, readFeatures } from "../engine/features.ts";
 import { bodyHash } from "../engine/ledger.ts";
+import { type Condition, compare } from "../engine/policy.ts";
 import { applyRelief, type Relief } from "../engine/pricing/relief.ts";
 import { addMonths, type Instalment, type RepaymentMethod } from "../engine/pricing/schedule.ts";
 import type { Store } from "../store/connect.ts";
 import type {
+  Database,
   DrawdownRescheduleTable,
   HardshipOfferTable,
   HardshipProgramTable,
@@ -26,6 +29,8 @@ export interface ProgramRequest {
   relief: Relief;
   region?: string;
   segment?: string;
+  /** Conditions on a line's features, all of which it must meet to be offered the program. */
+  eligibility?: Condition[];
   startsAt: number;
   endsAt: number;
   createdBy: string;
@@ -44,6 +49,8 @@ export const programBodyHash = (p: HardshipProgramTable) =>
     p.created_by,
     p.reason,
     p.created_at,
+    // Programs sealed before eligibility rules existed keep their hash.
+    ...(p.eligibility === null ? [] : [p.eligibility]),
   ]);
 export const offerBodyHash = (o: HardshipOfferTable) =>
   bodyHash([o.id, o.program_id, o.account_id, o.status, o.responded_at]);
@@ -95,15 +102,24 @@ export async function offerProgram(deps: IngestDeps, request: ProgramRequest): P
         created_by: request.createdBy,
         reason: request.reason,
         created_at: at,
+        eligibility:
+          request.eligibility === undefined || request.eligibility.length === 0
+            ? null
+            : JSON.stringify(request.eligibility),
       };
       await trx.insertInto("hardship_programs").values(program).execute();
-      let eligible = trx.selectFrom("credit_lines").select("account_id").where("status", "!=", "CLOSED");
-      if (request.region !== undefined) eligible = eligible.where("region", "=", request.region);
-      if (request.segment !== undefined) eligible = eligible.where("segment", "=", request.segment);
-      const accounts = await eligible
-        .orderBy("account_id")
-        .limit(MAX_OFFERS_PER_PROGRAM + 1)
-        .execute();
+      let inScope = trx.selectFrom("credit_lines").where("status", "!=", "CLOSED");
+      if (request.region !== undefined) inScope = inScope.where("region", "=", request.region);
+      if (request.segment !== undefined) inScope = inScope.where("segment", "=", request.segment);
+      const rules = request.eligibility ?? [];
+      const accounts =
+        rules.length === 0
+          ? await inScope
+              .select("account_id")
+              .orderBy("account_id")
+              .limit(MAX_OFFERS_PER_PROGRAM + 1)
+              .execute()
+          : await eligibleLines(inScope, rules, at);
       if (accounts.length > MAX_OFFERS_PER_PROGRAM) {
         throw new HardshipError(`more than ${MAX_OFFERS_PER_PROGRAM} eligible lines: narrow the program`);
       }
@@ -152,6 +168,36 @@ export async function offerProgram(deps: IngestDeps, request: ProgramRequest): P
     }),
   );
 }
+
+/** Lines in scope whose features, read now, meet every eligibility condition (read in pages). */
+async function eligibleLines(
+  inScope: SelectQueryBuilder<Database, "credit_lines", object>,
+  rules: readonly Condition[],
+  at: number,
+): Promise<{ account_id: string }[]> {
+  const eligible: { account_id: string }[] = [];
+  for (let after = ""; ; ) {
+    const page = await inScope
+      .select(["account_id", "features", "limit_amount", "balance"])
+      .where("account_id", ">", after)
+      .orderBy("account_id")
+      .limit(ELIGIBILITY_PAGE)
+      .execute();
+    for (const line of page) {
+      const features = readFeatures(
+        JSON.parse(line.features) as FeatureState,
+        { limit: line.limit_amount, balance: line.balance },
+        at,
+      );
+      if (rules.every((c) => compare(features[c.fact as FeatureName], c.op, c.value)))
+        eligible.push({ account_id: line.account_id });
+    }
+    if (eligible.length > MAX_OFFERS_PER_PROGRAM || page.length < ELIGIBILITY_PAGE) return eligible;
+    after = page.at(-1)?.account_id as string;
+  }
+}
+
+const ELIGIBILITY_PAGE = 2000;
 
 /**
  * The borrower's answer. Accepting changes every drawdown's schedule as the relief says, and a
@@ -288,3 +334,27 @@ export async function reschedulesFor(store: Store, accountId: string) {
     .limit(500)
     .execute();
 }
+
+const iso = (at: number) => new Date(at).toISOString();
+
+/** An account's offers and its drawdowns' rescheduled instalments, as the API and console show them. */
+export async function hardshipView(store: Store, accountId: string) {
+  return {
+    offers: (await offersFor(store, accountId)).map((o) => ({
+      programId: o.program_id,
+      name: o.name,
+      relief: JSON.parse(o.relief) as Relief,
+      status: o.status,
+      respondedAt: o.responded_at === null ? null : iso(o.responded_at),
+      endsAt: iso(o.ends_at),
+    })),
+    reschedules: (await reschedulesFor(store, accountId)).map((r) => ({
+      drawdownId: r.drawdown_id,
+      programId: r.offer_id.split(":")[0] as string,
+      at: iso(r.at),
+      instalments: JSON.parse(r.schedule) as Instalment[],
+    })),
+  };
+}
+
+export type HardshipView = Awaited<ReturnType<typeof hardshipView>>;

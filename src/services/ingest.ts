@@ -13,6 +13,7 @@ import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
 import type { Mutex } from "./mutex.ts";
 import { drawdownRow, quoteDrawdown } from "./pricing.ts";
+import { repriceLine, setLineRate } from "./rateChanges.ts";
 import { WriteSet } from "./writeSet.ts";
 
 export type EventOutcome =
@@ -173,7 +174,9 @@ export async function ingestBatches(
         if (line === undefined) continue;
         if (event.type === "drawdown") {
           const quote = quoteDrawdown(engine, line, event.data, at);
-          writes.recordDrawdown(drawdownRow(engine, event.accountId, event.id, quote, recordedAt));
+          writes.recordDrawdown(drawdownRow(event.accountId, event.id, quote, recordedAt));
+          // The first drawdown on a line not yet priced agrees its rate.
+          if (line.row.rate_terms === null) setLineRate(line, { ...quote.lineRate, pending: null });
         }
         const policy = contextFor(engine, event.accountId).policy;
         const redecide = shouldRedecide(policy, event, line.state, at, line.row.status === "FROZEN");
@@ -189,7 +192,9 @@ export async function ingestBatches(
           measures,
         );
         const decision = decide(input, contextFor(engine, input.accountId), now);
-        outcome.decisionId = writes.record(line, input, decision, `event:${event.accountId}:${event.id}`).id;
+        const key = `event:${event.accountId}:${event.id}`;
+        outcome.decisionId = writes.record(line, input, decision, key).id;
+        repriceLine(writes, line, input, decision, key);
       }
 
       for (let i = 0; i < accepted.length; i += ROWS_PER_STATEMENT) {
@@ -273,6 +278,7 @@ function openLine(event: CreditEvent & { type: "account_opened" }, at: number): 
       pending_action: null,
       features: "",
       updated_at: at,
+      rate_terms: null,
     },
     state: emptyFeatureState(at, event.data.declaredMonthlyIncome),
     optOutAutomated: event.data.optOutAutomated,

@@ -76,6 +76,7 @@ export async function saveLines(
           pending_decision_id: eb.ref("excluded.pending_decision_id"),
           pending_action: eb.ref("excluded.pending_action"),
           features: eb.ref("excluded.features"),
+          rate_terms: eb.ref("excluded.rate_terms"),
           updated_at: eb.ref("excluded.updated_at"),
         })),
       )

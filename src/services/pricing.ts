@@ -1,13 +1,20 @@
 import { type LineStatus, tierFor } from "../engine/decide.ts";
 import { readFeatures } from "../engine/features.ts";
 import type { Fen } from "../engine/money.ts";
-import { type PricedRate, priceRate } from "../engine/pricing/rate.ts";
-import { buildSchedule, type RepaymentMethod, type RepaymentSchedule } from "../engine/pricing/schedule.ts";
+import { type PricedRate, priceRate, pricingFor } from "../engine/pricing/rate.ts";
+import type { LineRate } from "../engine/pricing/rateChange.ts";
+import {
+  type Bps,
+  buildSchedule,
+  type RepaymentMethod,
+  type RepaymentSchedule,
+} from "../engine/pricing/schedule.ts";
 import type { Store } from "../store/connect.ts";
 import type { DrawdownTable } from "../store/schema.ts";
-import type { ActiveEngine } from "./engineConfig.ts";
+import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { LineRecord } from "./lineBook.ts";
 import { loadLines } from "./lineLoader.ts";
+import { lineRate, withoutPending } from "./rateChanges.ts";
 
 export interface DrawdownTerms {
   amount: Fen;
@@ -17,15 +24,28 @@ export interface DrawdownTerms {
 
 export interface DrawdownQuote {
   tier: string;
-  score: number;
   rate: PricedRate;
+  /** The line's rate in force (with the policy version that set it), which the drawdown takes. */
+  lineRate: LineRate;
+  /** An increase announced on the line: it applies to drawdowns from its date, not to this one. */
+  announced: { rate: Bps; effectiveAt: number } | null;
   schedule: RepaymentSchedule;
 }
 
+/** The rate a line not yet priced would get now: its current tier and features. */
+function priceNow(engine: ActiveEngine, line: LineRecord, at: number): LineRate {
+  const features = readFeatures(line.state, { limit: line.row.limit_amount, balance: line.row.balance }, at);
+  const scored = engine.scorer(features);
+  const policy = contextFor(engine, line.row.account_id).policy;
+  const tier = tierFor(policy, features, scored.score, line.row.status as LineStatus).id;
+  const rate = priceRate(pricingFor(engine.pricing, policy), tier, { ...features, score: scored.score });
+  return { ...rate, tier, policyVersion: policy.version, product: engine.pricing.product };
+}
+
 /**
- * What a drawdown costs on this line now: the rate for the borrower's current tier and features,
- * and the schedule it implies. The same function prices the quote shown before drawing and the
- * drawdown itself, so the borrower pays what they were shown.
+ * What a drawdown costs on this line now: the line's rate in force (an announced increase waits
+ * out its notice) and the schedule it implies. The same function prices the quote shown before
+ * drawing and the drawdown itself, so the borrower pays what they were shown.
  */
 export function quoteDrawdown(
   engine: ActiveEngine,
@@ -33,10 +53,9 @@ export function quoteDrawdown(
   terms: DrawdownTerms,
   at: number,
 ): DrawdownQuote {
-  const features = readFeatures(line.state, { limit: line.row.limit_amount, balance: line.row.balance }, at);
-  const scored = engine.scorer(features);
-  const tier = tierFor(engine.policy, features, scored.score, line.row.status as LineStatus).id;
-  const rate = priceRate(engine.pricing, tier, { ...features, score: scored.score });
+  const inForce = lineRate(line);
+  const rate: LineRate = inForce === null ? priceNow(engine, line, at) : inForce;
+  const pending = inForce?.pending ?? null;
   const schedule = buildSchedule({
     principal: terms.amount,
     annualRate: rate.rate,
@@ -44,11 +63,16 @@ export function quoteDrawdown(
     method: terms.repayment,
     drawnAt: at,
   });
-  return { tier, score: scored.score, rate, schedule };
+  return {
+    tier: rate.tier,
+    rate: { rate: rate.rate, basis: rate.basis },
+    lineRate: inForce === null ? rate : withoutPending(inForce),
+    announced: pending === null ? null : { rate: pending.rate, effectiveAt: pending.effectiveAt },
+    schedule,
+  };
 }
 
 export function drawdownRow(
-  engine: ActiveEngine,
   accountId: string,
   eventId: string,
   quote: DrawdownQuote,
@@ -62,8 +86,8 @@ export function drawdownRow(
     amount: terms.principal,
     rate_bps: quote.rate.rate,
     rate_basis: JSON.stringify(quote.rate.basis),
-    pricing_product: engine.pricing.product,
-    policy_version: engine.policy.version,
+    pricing_product: quote.lineRate.product,
+    policy_version: quote.lineRate.policyVersion,
     repayment: terms.method,
     term_months: terms.months,
     total_interest: quote.schedule.totalInterest,
@@ -106,3 +130,25 @@ export async function listDrawdowns(store: Store, accountId: string): Promise<Dr
 }
 
 const MAX_DRAWDOWNS_LISTED = 200;
+
+const iso = (at: number) => new Date(at).toISOString();
+
+/** A quote as the API answers it (and the console shows it before the borrower draws). */
+export function quoteView(accountId: string, quote: DrawdownQuote) {
+  return {
+    accountId,
+    tier: quote.tier,
+    annualRateBps: quote.rate.rate,
+    rateBasis: quote.rate.basis,
+    announced:
+      quote.announced === null
+        ? null
+        : { annualRateBps: quote.announced.rate, effectiveAt: iso(quote.announced.effectiveAt) },
+    effectiveAnnualRate: quote.schedule.effectiveAnnualRate,
+    totalInterest: quote.schedule.totalInterest,
+    totalRepayable: quote.schedule.totalRepayable,
+    instalments: quote.schedule.instalments.map((i) => ({ ...i, dueAt: iso(i.dueAt) })),
+  };
+}
+
+export type DrawdownQuoteView = ReturnType<typeof quoteView>;

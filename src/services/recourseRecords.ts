@@ -14,11 +14,27 @@ export function recourseRow(
   ctx: RecourseContext,
   recordedAt: number,
 ): DecisionRecourseTable {
-  const recourse = computeRecourse(input, decision, state, ctx);
+  return recourseRecord(
+    decisionId,
+    decision.accountId,
+    computeRecourse(input, decision, state, ctx),
+    state,
+    recordedAt,
+  );
+}
+
+/** A recourse as stored beside its decision, with the feature state it was worked out from. */
+export function recourseRecord(
+  decisionId: string,
+  accountId: string,
+  recourse: Recourse,
+  state: FeatureState,
+  recordedAt: number,
+): DecisionRecourseTable {
   return {
     id: deterministicId("rcs", decisionId),
     decision_id: decisionId,
-    account_id: decision.accountId,
+    account_id: accountId,
     goal: recourse.goal,
     available: recourse.available ? 1 : 0,
     recourse: JSON.stringify(recourse),

@@ -5,6 +5,7 @@ import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { repriceLine } from "./rateChanges.ts";
 import { WriteSet } from "./writeSet.ts";
 
 export interface ReviewProgress {
@@ -98,8 +99,9 @@ function reviewChunk(
   for (const line of lines) {
     const input = decisionInput(line, { kind: "review", runId }, now, portfolio.measures);
     const decision = decide(input, contextFor(engine, input.accountId), now);
-    if (decision.action === "none") continue;
-    writes.record(line, input, decision, `review:${runId}:${line.row.account_id}`);
+    const key = `review:${runId}:${line.row.account_id}`;
+    if (decision.action !== "none") writes.record(line, input, decision, key);
+    repriceLine(writes, line, input, decision, key);
   }
   return writes;
 }

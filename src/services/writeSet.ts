@@ -10,6 +10,7 @@ import type {
   DrawdownTable,
   LineChangeTable,
   OutboxTable,
+  RateChangeTable,
 } from "../store/schema.ts";
 import type { BudgetBook } from "./budgetBook.ts";
 import { classWideNotice } from "./classMeasures.ts";
@@ -88,6 +89,11 @@ export function drawdownBodyHash(d: DrawdownTable): string {
   ]);
 }
 
+/** What a notice says beyond the decision row: reasons, a recall, and a rate change's rates. */
+export type NoticeDetail = Pick<Decision, "reasons" | "recall" | "classWide"> & {
+  rate?: { from: number; to: number };
+};
+
 /**
  * Everything one transaction will write, collected in memory and flushed with multi-row
  * statements: the decision records, the line changes, their ledger seals and the notices.
@@ -102,12 +108,16 @@ export class WriteSet {
   /** Increases joining the budget queue, and accounts whose earlier wait this set settles. */
   readonly queued: BudgetQueueTable[] = [];
   readonly queueSettled = new Map<string, { status: "granted" | "lapsed"; decisionId: string | null }>();
+  /** Changes of lines' rates (rateChanges.ts), beside their decisions. */
+  readonly rateChanges: RateChangeTable[] = [];
+  /** Announced decisions withdrawn before they took effect (a rate rise no longer priced). */
+  readonly withdrawn: string[] = [];
   private readonly sealed: Sealed[] = [];
 
   /** `budgets`: the exposure budgets increases must fit in; without it, increases are not capped. */
   constructor(
-    private readonly engine: ActiveEngine,
-    private readonly recordedAt: number,
+    readonly engine: ActiveEngine,
+    readonly recordedAt: number,
     private readonly budgets?: BudgetBook,
   ) {}
 
@@ -159,11 +169,8 @@ export class WriteSet {
     };
     this.decisions.push(row);
     this.sealed.push({ kind: "decision", refId: id, bodyHash: decisionBodyHash(row) });
-    if (decision.adverse) {
-      const recourse = recourseRow(id, input, decision, line.state, this.engine, this.recordedAt);
-      this.recourse.set(id, recourse);
-      this.seal("recourse", recourse.id, recourseBodyHash(recourse));
-    }
+    if (decision.adverse)
+      this.addRecourse(id, recourseRow(id, input, decision, line.state, this.engine, this.recordedAt));
     if (status === "applied") this.applyDecision(line, row);
     if (status === "scheduled" || status === "pending_review") {
       line.row.pending_decision_id = id;
@@ -240,7 +247,13 @@ export class WriteSet {
     this.sealed.push({ kind: "line_change", refId: change.id, bodyHash: lineChangeBodyHash(change) });
   }
 
-  notify(line: LineRecord, decision: DecisionTable, kind: string, detail: Decision | null): void {
+  /** The recourse promised with an adverse decision, sealed beside it. */
+  addRecourse(decisionId: string, recourse: DecisionRecourseTable): void {
+    this.recourse.set(decisionId, recourse);
+    this.seal("recourse", recourse.id, recourseBodyHash(recourse));
+  }
+
+  notify(line: LineRecord, decision: DecisionTable, kind: string, detail: NoticeDetail | null): void {
     const recourse = this.recourse.get(decision.id);
     const payload = {
       kind,
@@ -256,6 +269,8 @@ export class WriteSet {
       recall: detail?.recall ?? false,
       recourse: recourse === undefined ? null : recourseNotice(recourse),
       classWide: detail?.classWide === undefined ? null : classWideNotice(detail.classWide, line.row.region),
+      // A rate change tells the annual rates (bps) before and after.
+      ...(detail?.rate === undefined ? {} : { fromRate: detail.rate.from, toRate: detail.rate.to }),
     };
     this.outbox.push({
       id: deterministicId("ntc", `${kind}:${decision.id}`),
@@ -291,6 +306,7 @@ export class WriteSet {
       this.drawdowns.length === 0 &&
       this.queued.length === 0 &&
       this.queueSettled.size === 0 &&
+      this.withdrawn.length === 0 &&
       this.sealed.length === 0
     );
   }
@@ -319,6 +335,20 @@ export class WriteSet {
       await trx
         .insertInto("drawdowns")
         .values(this.drawdowns.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+    }
+    for (let i = 0; i < this.rateChanges.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto("rate_changes")
+        .values(this.rateChanges.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+    }
+    for (let i = 0; i < this.withdrawn.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .updateTable("decisions")
+        .set({ status: "cancelled" })
+        .where("id", "in", this.withdrawn.slice(i, i + ROWS_PER_STATEMENT))
+        .where("status", "in", ["scheduled", "appealed", "pending_review"])
         .execute();
     }
     const recourse = [...this.recourse.values()];

@@ -9,6 +9,7 @@ import {
 import { borrowerSide } from "./borrowerMigration.ts";
 import { budgets } from "./budgetMigration.ts";
 import { ledgerCheckpoints } from "./checkpointMigration.ts";
+import { rateChanges } from "./rateChangeMigration.ts";
 import { sandboxMigration } from "./sandboxMigration.ts";
 import { trust } from "./trustMigration.ts";
 
@@ -357,6 +358,7 @@ class CodeMigrations implements MigrationProvider {
       "0015_ledger_checkpoints": ledgerCheckpoints(),
       "0016_trust": trust(),
       "0018_sandbox": sandboxMigration(),
+      "0019_rate_changes": rateChanges(),
     };
   }
 }

@@ -32,6 +32,8 @@ export interface CreditLineTable {
   /** The incrementally maintained feature state (JSON), kept on the line so one row holds an account. */
   features: string;
   updated_at: number;
+  /** JSON LineRateTerms: the rate new drawdowns are priced at, and an announced increase; null until first priced. */
+  rate_terms: string | null;
 }
 
 export interface LineChangeTable {
@@ -166,6 +168,8 @@ export interface HardshipProgramTable {
   created_by: string;
   reason: string;
   created_at: number;
+  /** JSON Condition[] on features a line must meet to be offered the program; null: none. */
+  eligibility: string | null;
 }
 
 /** One borrower's offer: offered, then accepted or declined (sealed when answered). */
@@ -286,6 +290,32 @@ export interface Database {
   api_actions: ApiActionTable;
   borrower_keys: BorrowerKeyTable;
   borrower_personal_data: BorrowerPersonalDataTable;
+  rate_changes: RateChangeTable;
+  fees: FeeTable;
+}
+
+/** A fee charged to a line (added to its balance), sealed in the ledger. */
+export interface FeeTable {
+  id: string;
+  account_id: string;
+  /** over_limit */
+  kind: string;
+  amount: number;
+  cause_decision_id: string | null;
+  charged_at: number;
+}
+
+/** A change of a line's rate; its decision (same transaction) carries status, notice and appeal. */
+export interface RateChangeTable {
+  id: string;
+  decision_id: string;
+  account_id: string;
+  from_rate_bps: number;
+  to_rate_bps: number;
+  /** JSON LineRate before and after. */
+  from_terms: string;
+  to_terms: string;
+  created_at: number;
 }
 
 export interface DecisionRecourseTable {

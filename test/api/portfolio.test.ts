@@ -130,6 +130,7 @@ for (const { target, skip } of targets) {
         .selectFrom("decisions")
         .select(["id", "rule_id", "score", "output"])
         .where("action", "!=", "none")
+        .where("rule_id", "is not", null)
         .limit(25)
         .execute();
       expect(changed.length).toBeGreaterThan(0);

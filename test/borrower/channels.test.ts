@@ -76,6 +76,9 @@ describe("notice channels", () => {
       events.push(due(account, `${account}-u`, T0 + 29 * DAY, T0 + 40 * DAY, 1000));
       await ingestEvents(headroom, events);
     }
+    // This suite is about channels: the rate change each line also gets (its own notice, covered
+    // in test/pricing/rateChanges.test.ts) is taken out here so each borrower has one notice.
+    await headroom.store.db.deleteFrom("outbox").where("payload", "like", '%"action":"rate_%').execute();
   });
   afterEach(async () => {
     for (const s of servers.splice(0)) s.close();

@@ -92,7 +92,7 @@ for (const { target, skip } of targets) {
 
       // Advance notice: the cut is announced, not applied, with specific reasons and a recourse.
       const { body: decisions } = await api("GET", "/v1/accounts/a1/decisions?changesOnly=true");
-      const cut = decisions.decisions[0];
+      const cut = decisions.decisions.find((d: { action: string }) => d.action === "decrease");
       expect(cut).toMatchObject({
         action: "decrease",
         status: "scheduled",
@@ -194,7 +194,8 @@ for (const { target, skip } of targets) {
       const elsewhere = await api("GET", `/v1/appeals/apl_other/evidence/${appeal.evidence[0].evidenceId}`);
       expect(elsewhere.status).toBe(404);
       expect(elsewhere.type).toContain("application/problem+json");
-      expect((await api("GET", "/v1/accounts/a1/decisions?changesOnly=true")).body.decisions[0].status).toBe(
+      const appealed = (await api("GET", "/v1/accounts/a1/decisions?changesOnly=true")).body.decisions;
+      expect(appealed.find((d: { decisionId: string }) => d.decisionId === cut.decisionId).status).toBe(
         "appealed",
       );
       expect(
@@ -236,7 +237,15 @@ for (const { target, skip } of targets) {
       clock.set(T0 + 192 * DAY);
       expect((await postEvents([repaid("a1", "r5", T0 + 192 * DAY, 40_000)])).body.accepted).toBe(1);
       clock.set(T0 + 230 * DAY);
-      expect(await applyDueActions(headroom)).toEqual({ applied: 0, cancelled: 0 });
+      // Only the rate rise announced beside the cut (not appealed: the missed instalment still
+      // costs the clean-record discount) takes effect; drawdowns already made keep their rate.
+      expect(await applyDueActions(headroom)).toEqual({ applied: 1, cancelled: 0 });
+      const rated = (await api("GET", "/v1/accounts/a1/decisions?changesOnly=true")).body.decisions;
+      expect(
+        rated
+          .filter((d: { status: string }) => d.status === "applied")
+          .map((d: { action: string }) => d.action),
+      ).toContain("rate_increase");
       await runReview(headroom, "after-appeal");
       const account = (await api("GET", "/v1/accounts/a1")).body;
       expect(account).toMatchObject({ limit: 2_000_000, pendingAction: null, status: "ACTIVE" });

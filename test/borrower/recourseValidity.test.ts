@@ -105,6 +105,8 @@ describe("recourse on the demo portfolio", () => {
         "decision_recourse.state",
       ])
       .where("decisions.adverse", "=", 1)
+      // Limit decisions; rate rises have their own recourse (test/pricing/rateChanges.test.ts).
+      .where("decisions.rule_id", "is not", null)
       .execute();
     adverse = rows.map((r) => ({
       input: JSON.parse(r.input) as DecisionInput,

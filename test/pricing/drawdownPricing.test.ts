@@ -87,9 +87,9 @@ describe("drawdown pricing", () => {
     const terms = { amount: 100_000, termMonths: 12 };
     const clean = (await quote("a1", terms)).json();
     const worse = (await quote("b1", terms)).json();
-    expect(worse.tier > clean.tier).toBe(true);
-    expect(worse.annualRateBps).toBeGreaterThan(clean.annualRateBps);
-    expect(worse.annualRateBps).toBeLessThanOrEqual(DEFAULT_PRICING.ceiling);
+    // b1's line keeps the rate agreed at its first drawdown; the higher one is announced.
+    expect(worse.announced.annualRateBps).toBeGreaterThan(clean.annualRateBps);
+    expect(worse.announced.annualRateBps).toBeLessThanOrEqual(DEFAULT_PRICING.ceiling);
   });
 
   it("answers problem+json for an unknown account and for terms it cannot price", async () => {

@@ -159,6 +159,33 @@ describe("hardship programs", () => {
     );
   });
 
+  it("offers a program only to lines that meet its eligibility rules", async () => {
+    await post("/v1/events", {
+      events: [
+        opened("n1", T0, { region: "north" }),
+        opened("n2", T0, { region: "north" }),
+        drawdown("n2", "d2", T0 + DAY, 600_000),
+        due("n2", "u2", T0 + 2 * DAY, T0 + 5 * DAY, 50_000),
+      ],
+    });
+    // n2 is 35 days past due: this program is for borrowers not yet seriously late.
+    const offered = await post("/v1/hardship-programs", {
+      ...program,
+      id: "early-relief",
+      eligibility: ["dpd <= 30"],
+    });
+    expect(offered.json()).toEqual({ programId: "early-relief", offered: 1 });
+    const offersTo = async (id: string) =>
+      (await inject({ method: "GET", url: `/v1/accounts/${id}/hardship-offers` })).json().offers;
+    expect((await offersTo("n1")).map((o: { programId: string }) => o.programId)).toEqual(["early-relief"]);
+    expect(await offersTo("n2")).toEqual([]);
+    expect((await verifyLedger(headroom.store)).ok).toBe(true);
+
+    const bad = await post("/v1/hardship-programs", { ...program, id: "x", eligibility: ["score >= 600"] });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { pointer: string }) => e.pointer)).toContain("/body/eligibility/0");
+  });
+
   it("refuses programs and answers it cannot take, as problem+json", async () => {
     const bad = await post("/v1/hardship-programs", {
       ...program,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PRICING, type PricingPolicy, priceRate } from "../../src/engine/pricing/rate.ts";
+import { DEFAULT_PRICING, type PricingPolicy, priceRate, pricingFor } from "../../src/engine/pricing/rate.ts";
 import {
   addMonths,
   buildSchedule,
@@ -130,13 +130,30 @@ describe("risk-based pricing", () => {
   it("never prices above the legal ceiling or below the floor, whatever the policy says", () => {
     fc.assert(
       fc.property(policy, facts, fc.constantFrom("A", "B"), (p, f, tier) => {
-        const bounded: PricingPolicy = { ...p, ceiling: Math.max(p.floor, p.ceiling) };
-        const priced = priceRate(bounded, tier, f);
-        expect(priced.rate).toBeLessThanOrEqual(bounded.ceiling);
-        expect(priced.rate).toBeGreaterThanOrEqual(bounded.floor);
+        // The product sets the bounds; the policy version sets the rates (pricingFor).
+        const product: PricingPolicy = {
+          ...DEFAULT_PRICING,
+          floor: p.floor,
+          ceiling: Math.max(p.floor, p.ceiling),
+        };
+        const priced = priceRate(pricingFor(product, { pricing: p }), tier, f);
+        expect(priced.rate).toBeLessThanOrEqual(product.ceiling);
+        expect(priced.rate).toBeGreaterThanOrEqual(product.floor);
+        expect(Number.isInteger(priced.rate)).toBe(true);
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("prices with the policy version's rates, inside the product's bounds", () => {
+    const policyRates = { tierRates: { A: 900, B: 5000 }, adjustments: [] };
+    const pricing = pricingFor(DEFAULT_PRICING, { pricing: policyRates });
+    expect(priceRate(pricing, "A", {}).rate).toBe(900);
+    expect(priceRate(pricing, "B", {})).toEqual({
+      rate: DEFAULT_PRICING.ceiling,
+      basis: ["tier B: 5000 bps", `capped at the legal ceiling of ${DEFAULT_PRICING.ceiling} bps`],
+    });
+    expect(pricingFor(DEFAULT_PRICING, {})).toBe(DEFAULT_PRICING);
   });
 
   it("says why: the tier's base and each adjustment that applied", () => {

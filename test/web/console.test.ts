@@ -129,6 +129,18 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     return page;
   }
 
+  /** A console user (demo password) for the borrower of an account: only they may act on it. */
+  async function borrowerUser(account: { accountId: string; borrowerId: string }): Promise<string> {
+    const username = `borrower-${account.accountId.toLowerCase()}`;
+    const made = await fetch(`${base}/v1/users/${username}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ password: DEMO_PASSWORD, role: "borrower", borrowerId: account.borrowerId }),
+    });
+    expect(made.status).toBe(204);
+    return username;
+  }
+
   /** An account whose changes include an adverse decision with reasons, found through the API. */
   async function accountWithAdverseChange(): Promise<{ account: AccountJson; decision: DecisionJson }> {
     const list = await api<{ accounts: { accountId: string }[] }>("/v1/accounts?changed=true&limit=500");
@@ -391,13 +403,7 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     );
 
     // Only the borrower may appeal: a console user for the borrower whose line was cut.
-    const appellant = `appellant-${account.accountId.toLowerCase()}`;
-    const made = await fetch(`${base}/v1/users/${appellant}`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ password: DEMO_PASSWORD, role: "borrower", borrowerId: account.borrowerId }),
-    });
-    expect(made.status).toBe(204);
+    const appellant = await borrowerUser(account);
     const phone = await openPage(390, 844, "en", appellant);
     await phone.goto(`${base}/borrower/${account.accountId}`);
     const item = phone.locator(`li[data-decision="${decision.decisionId}"]`);
@@ -509,6 +515,63 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     const status = (url: string) => page.evaluate(async (u) => (await fetch(u)).status, url);
     expect(await status("/v1/portfolio/exposure")).toBe(403);
     expect(await status("/v1/accounts/acc_does_not_belong")).toBe(404);
+    await page.context().close();
+  });
+
+  it("shows a borrower the cost before drawing, and lets them accept a hardship offer", async () => {
+    const { account } = await accountWithAdverseChange();
+    const { region } = await api<{ region: string }>(`/v1/accounts/${account.accountId}`);
+    const now = Date.now();
+    const offered = await fetch(`${base}/v1/hardship-programs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        id: "console-relief",
+        name: "Flood relief",
+        relief: { kind: "payment_holiday", months: 3 },
+        region,
+        startsAt: new Date(now - 86_400_000).toISOString(),
+        endsAt: new Date(now + 90 * 86_400_000).toISOString(),
+        createdBy: "analyst-li",
+        reason: "floods: relief instead of cuts",
+      }),
+    });
+    expect(offered.status).toBe(201);
+    const expected = await (
+      await fetch(`${base}/v1/accounts/${account.accountId}/drawdown-quote`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ amount: 300_000, termMonths: 6, repayment: "equal_instalment" }),
+      })
+    ).json();
+
+    const page = await openPage(390, 844, "en", await borrowerUser(account));
+    await page.goto(`${base}/borrower/${account.accountId}`);
+    await page.fill("[data-testid=cost-amount]", "3000");
+    await page.selectOption("[data-testid=drawdown-cost] select >> nth=0", "6");
+    await page.click("[data-testid=cost-submit]");
+    await page.waitForSelector("[data-testid=cost-schedule] tbody tr");
+    expect(await page.locator("[data-testid=cost-schedule] tbody tr").count()).toBe(6);
+    // The same figures the API quotes: total interest (whole yuan shown without fen) and the rate.
+    const interest = await page.textContent("[data-testid=cost-interest]");
+    const fen = expected.totalInterest as number;
+    expect(interest?.replace(/\D/g, "")).toBe(String(fen % 100 === 0 ? fen / 100 : fen));
+    const rate = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 1 });
+    expect(await page.textContent("[data-testid=cost-rate]")).toContain(
+      rate.format(expected.annualRateBps / 10_000),
+    );
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+
+    const offer = page.locator('[data-program="console-relief"]');
+    await offer.getByRole("button", { name: "Accept" }).click();
+    await page.waitForSelector('[data-program="console-relief"] >> text=accepted');
+    const answered = await api<{ offers: { programId: string; status: string }[] }>(
+      `/v1/accounts/${account.accountId}/hardship-offers`,
+    );
+    expect(answered.offers.find((o) => o.programId === "console-relief")?.status).toBe("accepted");
+    expect(await page.locator("[data-testid=cost-schedule] tbody tr").count()).toBe(6);
+    await page.screenshot({ path: join(SCREENSHOTS, "borrower-cost-relief.png"), fullPage: true });
     await page.context().close();
   });
 

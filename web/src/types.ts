@@ -12,6 +12,7 @@ export type { AppealView } from "../../src/services/appeals.ts";
 export type { AuditReport } from "../../src/services/audit.ts";
 export type { BudgetView } from "../../src/services/budgets.ts";
 export type { DecisionExplanation, RuleTrace } from "../../src/services/decisionExplanation.ts";
+export type { HardshipView } from "../../src/services/hardship.ts";
 export type { JobProgress } from "../../src/services/jobProgress.ts";
 export type { StabilityReport } from "../../src/services/monitoring.ts";
 export type {
@@ -22,6 +23,7 @@ export type {
 export type { HitAccount, SimulationReport } from "../../src/services/simulation.ts";
 /** A kept simulation as the API sends it: `report.hits` holds the first rows of `hitCount`. */
 export type SimulationView = StoredSimulation & { hitCount: number };
+export type { DrawdownQuoteView } from "../../src/services/pricing.ts";
 export type NoticeView = Awaited<ReturnType<typeof listNotices>>[number];
 
 export interface FeatureDefinition {

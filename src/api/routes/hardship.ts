@@ -1,13 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { REGIONS, SEGMENTS } from "../../engine/events.ts";
-import {
-  answerOffer,
-  HardshipError,
-  offerProgram,
-  offersFor,
-  reschedulesFor,
-} from "../../services/hardship.ts";
+import { FEATURE_NAMES } from "../../engine/features.ts";
+import { condition } from "../../engine/policy/document.ts";
+import { answerOffer, HardshipError, hardshipView, offerProgram } from "../../services/hardship.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { STAFF } from "../access.ts";
 import { ProblemError, problemSchema } from "../problem.ts";
@@ -47,6 +43,15 @@ export const hardshipRoutes =
             relief,
             region: z.enum(REGIONS).optional(),
             segment: z.enum(SEGMENTS).optional(),
+            // Conditions on features ("dpd <= 30"), all of which a line must meet to be offered.
+            eligibility: z
+              .array(
+                condition.refine((c) => (FEATURE_NAMES as readonly string[]).includes(c.fact), {
+                  message: `eligibility reads features only (${FEATURE_NAMES.join(", ")})`,
+                }),
+              )
+              .max(10)
+              .optional(),
             startsAt: z.iso.datetime(),
             endsAt: z.iso.datetime(),
             createdBy: name,
@@ -93,7 +98,17 @@ export const hardshipRoutes =
                   drawdownId: z.string(),
                   programId: z.string(),
                   at: z.string(),
-                  instalments: z.array(z.record(z.string(), z.number())),
+                  // Due dates in epoch ms, as the sealed schedule holds them.
+                  instalments: z.array(
+                    z.object({
+                      number: z.number().int(),
+                      dueAt: z.number().int(),
+                      principal: z.number().int(),
+                      interest: z.number().int(),
+                      total: z.number().int(),
+                      balanceAfter: z.number().int(),
+                    }),
+                  ),
                 }),
               ),
             }),
@@ -101,26 +116,7 @@ export const hardshipRoutes =
           },
         },
       },
-      async (request) => {
-        const { accountId } = request.params;
-        const iso = (at: number) => new Date(at).toISOString();
-        return {
-          offers: (await offersFor(headroom.store, accountId)).map((o) => ({
-            programId: o.program_id,
-            name: o.name,
-            relief: JSON.parse(o.relief),
-            status: o.status,
-            respondedAt: o.responded_at === null ? null : iso(o.responded_at),
-            endsAt: iso(o.ends_at),
-          })),
-          reschedules: (await reschedulesFor(headroom.store, accountId)).map((r) => ({
-            drawdownId: r.drawdown_id,
-            programId: r.offer_id.split(":")[0] as string,
-            at: iso(r.at),
-            instalments: JSON.parse(r.schedule),
-          })),
-        };
-      },
+      async (request) => hardshipView(headroom.store, request.params.accountId),
     );
 
     app.post(

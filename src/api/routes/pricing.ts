@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { MAX_TERM_MONTHS, REPAYMENT_METHODS } from "../../engine/pricing/schedule.ts";
+import { listFees } from "../../services/fees.ts";
 import type { Headroom } from "../../services/headroom.ts";
-import { listDrawdowns, quoteForAccount, scheduleOf } from "../../services/pricing.ts";
+import { listDrawdowns, quoteForAccount, quoteView, scheduleOf } from "../../services/pricing.ts";
 import { STAFF } from "../access.ts";
 import { notFound, problemSchema } from "../problem.ts";
 
@@ -47,6 +48,8 @@ export const pricingRoutes =
               tier: z.string(),
               annualRateBps: z.number().int(),
               rateBasis: z.array(z.string()),
+              /** A higher rate announced on the line: it applies to drawdowns from its date only. */
+              announced: z.object({ annualRateBps: z.number().int(), effectiveAt: z.string() }).nullable(),
               effectiveAnnualRate: z.number(),
               totalInterest: z.number().int(),
               totalRepayable: z.number().int(),
@@ -61,16 +64,7 @@ export const pricingRoutes =
         const { accountId } = request.params;
         const quote = await quoteForAccount(headroom, accountId, request.body, headroom.clock());
         if (quote === null) throw notFound(`account ${accountId}`);
-        return {
-          accountId,
-          tier: quote.tier,
-          annualRateBps: quote.rate.rate,
-          rateBasis: quote.rate.basis,
-          effectiveAnnualRate: quote.schedule.effectiveAnnualRate,
-          totalInterest: quote.schedule.totalInterest,
-          totalRepayable: quote.schedule.totalRepayable,
-          instalments: quote.schedule.instalments.map(instalmentView),
-        };
+        return quoteView(accountId, quote);
       },
     );
 
@@ -122,5 +116,40 @@ export const pricingRoutes =
           })),
         };
       },
+    );
+
+    app.get(
+      "/v1/accounts/:accountId/fees",
+      {
+        config: { access: { roles: STAFF, borrower: "accountId" } },
+        schema: {
+          summary: "Fees charged to a line (newest first), each with the cut it results from",
+          tags: ["pricing"],
+          params: accountParams,
+          response: {
+            200: z.object({
+              fees: z.array(
+                z.object({
+                  feeId: z.string(),
+                  kind: z.string(),
+                  amount: z.number().int(),
+                  causeDecisionId: z.string().nullable(),
+                  chargedAt: z.string(),
+                }),
+              ),
+            }),
+            400: problemSchema,
+          },
+        },
+      },
+      async (request) => ({
+        fees: (await listFees(headroom.store, request.params.accountId)).map((f) => ({
+          feeId: f.id,
+          kind: f.kind,
+          amount: f.amount,
+          causeDecisionId: f.cause_decision_id,
+          chargedAt: iso(f.charged_at),
+        })),
+      }),
     );
   };

@@ -13,7 +13,8 @@ const OPS: readonly ComparisonOp[] = [">=", "<=", "==", "!=", ">", "<"];
 const CONDITION_TEXT = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/;
 
 const factName = z.enum(FACT_NAMES as [FactName, ...FactName[]]);
-const condition = z.union([
+/** A condition as written in policies (and hardship eligibility): "fact op number" or an object. */
+export const condition = z.union([
   z.string().transform((text, ctx): Condition => {
     const m = CONDITION_TEXT.exec(text);
     const fact = m?.[1];
@@ -30,6 +31,7 @@ const condition = z.union([
 ]);
 
 const fen = z.number().int().nonnegative();
+const bps = z.number().int().min(0).max(10_000);
 const share = z.number().min(0).max(1);
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "ids are letters, digits, - _ .");
 
@@ -96,6 +98,20 @@ export const policyDocument = z
     prohibitedPurposes: z
       .array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "purposes are lower_snake_case names"))
       .optional(),
+    // Annual rates in basis points; the product's legal floor and ceiling bound whatever is set here.
+    pricing: z
+      .object({
+        tierRates: z.record(id, bps),
+        adjustments: z.array(
+          z.object({
+            id,
+            description: z.string().min(1),
+            when: z.array(condition).min(1),
+            delta: z.number().int().min(-10_000).max(10_000),
+          }),
+        ),
+      })
+      .optional(),
   })
   .strict()
   .superRefine((doc, ctx) => {
@@ -105,6 +121,15 @@ export const policyDocument = z
         ctx.addIssue({ code: "custom", path: ["rules", i, "id"], message: `duplicate rule id ${r.id}` });
       seen.set(r.id, i);
     });
+    if (doc.pricing !== undefined)
+      doc.tiers.rows.forEach((row, i) => {
+        if (doc.pricing?.tierRates[row.id] === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["pricing", "tierRates"],
+            message: `tier ${row.id} (tiers.rows.${i}) has no rate`,
+          });
+      });
     doc.tiers.rows.forEach((row, i) => {
       row.when.forEach((c, j) => {
         if (c.fact === "targetGap")

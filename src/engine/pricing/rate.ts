@@ -1,4 +1,4 @@
-import { type Condition, compare } from "../policy.ts";
+import { type Condition, compare, type Policy } from "../policy.ts";
 import type { Bps } from "./schedule.ts";
 
 /**
@@ -53,15 +53,24 @@ function holds(c: Condition, facts: RateFacts): boolean {
   return v !== undefined && compare(v, c.op, c.value);
 }
 
+/** How an adjustment reads in a rate's basis (rate changes compare bases by these lines). */
+export function adjustmentBasis(a: RateAdjustment): string {
+  return `${a.id} (${a.description}): ${a.delta > 0 ? "+" : ""}${a.delta} bps`;
+}
+
+export function holdsAll(when: readonly Condition[], facts: RateFacts): boolean {
+  return when.every((c) => holds(c, facts));
+}
+
 export function priceRate(pricing: PricingPolicy, tier: string, facts: RateFacts): PricedRate {
   const base = pricing.tierRates[tier];
   if (base === undefined) throw new RangeError(`${pricing.product}: no rate for tier ${tier}`);
   const basis = [`tier ${tier}: ${base} bps`];
   let rate = base;
   for (const a of pricing.adjustments) {
-    if (a.when.every((c) => holds(c, facts))) {
+    if (holdsAll(a.when, facts)) {
       rate += a.delta;
-      basis.push(`${a.id} (${a.description}): ${a.delta > 0 ? "+" : ""}${a.delta} bps`);
+      basis.push(adjustmentBasis(a));
     }
   }
   if (rate > pricing.ceiling) {
@@ -96,3 +105,12 @@ export const DEFAULT_PRICING: PricingPolicy = {
     },
   ],
 };
+
+/**
+ * The pricing a policy version decides with: its own tier rates and adjustments when it sets them,
+ * else the product's; always inside the product's legal floor and ceiling.
+ */
+export function pricingFor(product: PricingPolicy, policy: Pick<Policy, "pricing">): PricingPolicy {
+  if (policy.pricing === undefined) return product;
+  return { ...product, tierRates: policy.pricing.tierRates, adjustments: policy.pricing.adjustments };
+}

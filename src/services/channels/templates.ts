@@ -1,4 +1,5 @@
 import { formatYuan } from "../../engine/money.ts";
+import { percent } from "../../engine/pricing/rateChange.ts";
 
 /** The languages notices are written in; a borrower's contact says which one they read. */
 export type NoticeLanguage = "zh-CN" | "en";
@@ -14,6 +15,8 @@ interface NoticePayload {
   action?: string;
   fromLimit?: number;
   toLimit?: number;
+  fromRate?: number;
+  toRate?: number;
   effectiveAt?: string;
   reasons?: NoticeReason[];
   recourse?: { en: string; zh: string } | null;
@@ -29,17 +32,23 @@ const ACTIONS: Record<string, { en: string; zh: string }> = {
   freeze: { en: "freeze drawing on your line", zh: "冻结您的额度支用" },
   close: { en: "close your line", zh: "关闭您的额度" },
   reopen: { en: "reopen your line", zh: "重新开通您的额度" },
+  rate_increase: { en: "raise the annual rate of new drawdowns", zh: "提高新支用的年利率" },
+  rate_decrease: { en: "lower the annual rate of new drawdowns", zh: "降低新支用的年利率" },
 };
 
 function decisionText(p: NoticePayload, lang: NoticeLanguage): { subject: string; lines: string[] } {
   const action = ACTIONS[p.action ?? ""] ?? { en: "change your line", zh: "调整您的额度" };
   const zh = lang === "zh-CN";
   const limits =
-    p.fromLimit !== undefined && p.toLimit !== undefined
+    p.fromRate !== undefined && p.toRate !== undefined
       ? zh
-        ? `额度：${formatYuan(p.fromLimit)}元 → ${formatYuan(p.toLimit)}元。`
-        : `Limit: ${formatYuan(p.fromLimit)} yuan -> ${formatYuan(p.toLimit)} yuan.`
-      : "";
+        ? `年利率：${percent(p.fromRate)} → ${percent(p.toRate)}（已支用的款项利率不变）。`
+        : `Annual rate: ${percent(p.fromRate)} -> ${percent(p.toRate)} (drawdowns already made keep their rate).`
+      : p.fromLimit !== undefined && p.toLimit !== undefined
+        ? zh
+          ? `额度：${formatYuan(p.fromLimit)}元 → ${formatYuan(p.toLimit)}元。`
+          : `Limit: ${formatYuan(p.fromLimit)} yuan -> ${formatYuan(p.toLimit)} yuan.`
+        : "";
   const date = (p.effectiveAt ?? "").slice(0, 10);
   const head =
     p.kind === "scheduled"

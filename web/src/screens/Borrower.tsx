@@ -30,6 +30,9 @@ function AppealOf({
   return <AppealForm accountId={accountId} decisionId={decision.decisionId} onFiled={onFiled} />;
 }
 
+import { DrawdownCost } from "./DrawdownCost.tsx";
+import { HardshipOffers } from "./HardshipOffers.tsx";
+
 function AccountPicker({ initial }: { initial: string }) {
   const { t } = useI18n();
   const [value, setValue] = useState(initial);
@@ -83,8 +86,12 @@ export function Borrower({ accountId }: { accountId: string | null }) {
             );
             const announced =
               decisions.state === "ready"
-                ? // An appealed announcement is paused, not gone: it still shows, with its appeal.
-                  decisions.data.decisions.find((d) => d.status === "scheduled" || d.status === "appealed")
+                ? // An appealed announcement is paused, not gone: it still shows, with its appeal; a rate
+                  // rise is announced with the cost of drawing (DrawdownCost).
+                  decisions.data.decisions.find(
+                    (d) =>
+                      (d.status === "scheduled" || d.status === "appealed") && !d.action.startsWith("rate_"),
+                  )
                 : undefined;
             return (
               <>
@@ -123,6 +130,8 @@ export function Borrower({ accountId }: { accountId: string | null }) {
                     />
                   </div>
                 )}
+                <DrawdownCost accountId={a.accountId} />
+                <HardshipOffers accountId={a.accountId} />
                 <h3>{t("borrower.history")}</h3>
                 {a.changes.length === 0 ? (
                   <p className="muted">{t("borrower.noHistory")}</p>
