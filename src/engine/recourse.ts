@@ -186,6 +186,8 @@ function planDate(plan: RecoursePlan, state: FeatureState, now: EpochMs): EpochM
 export interface Projection {
   input: DecisionInput;
   at: EpochMs;
+  /** What the borrower repays now to bring the balance to the plan's bound (whole yuan; 0 if none). */
+  balanceRepayment: Fen;
 }
 
 /**
@@ -224,10 +226,16 @@ export function projectPlan(
     );
     balance = Math.max(0, balance - amount);
   }
-  if (plan.balanceAtMost !== null) balance = Math.min(balance, plan.balanceAtMost);
+  // The borrower is told an amount, not a balance: the instalments paid meanwhile count towards the
+  // bound, and the projection ends where repaying that amount ends. Paying the bound down exactly
+  // would promise an outcome that overpaying (a lower utilisation band can score worse) breaks.
+  const balanceRepayment =
+    plan.balanceAtMost === null ? 0 : ceilToYuan(Math.max(0, balance - plan.balanceAtMost));
+  balance = Math.max(0, balance - balanceRepayment);
   const income = incomeForAffordability(s);
   return {
     at,
+    balanceRepayment,
     input: {
       ...base,
       line: { ...base.line, balance },
@@ -646,18 +654,17 @@ export function searchRecourse(
 /** The concrete steps of a plan: amounts and dates the borrower can act on. */
 export function planSteps(
   plan: RecoursePlan,
-  search: Pick<Search, "base" | "state" | "now">,
+  projection: Pick<Projection, "balanceRepayment">,
+  search: Pick<Search, "state" | "now">,
 ): RecourseStep[] {
-  const { base, state, now } = search;
+  const { state, now } = search;
   const steps: RecourseStep[] = [];
   const overdue = overdueAmount(state, now);
   if (plan.repayOverdue && overdue > 0) steps.push({ kind: "repay_overdue", amount: overdue });
-  if (plan.balanceAtMost !== null) {
-    const amount = ceilToYuan(
-      Math.max(0, base.line.balance - (plan.repayOverdue ? overdue : 0) - plan.balanceAtMost),
-    );
-    if (amount > 0) steps.push({ kind: "reduce_balance", amount, balanceAtMost: plan.balanceAtMost });
-  }
+  // The same amount the projection repaid: the promise is what decide() gave on exactly that.
+  const amount = projection.balanceRepayment;
+  if (plan.balanceAtMost !== null && amount > 0)
+    steps.push({ kind: "reduce_balance", amount, balanceAtMost: plan.balanceAtMost });
   if (plan.closeLenders.length > 0) {
     let monthlyPayment = 0;
     for (const name of plan.closeLenders) monthlyPayment += state.lenders[name]?.monthlyPayment ?? 0;
@@ -730,7 +737,7 @@ export function computeRecourse(
       ...phraseUnavailable(decision),
     };
   }
-  const steps = planSteps(found.plan, { base, state, now });
+  const steps = planSteps(found.plan, found.projection, { state, now });
   const outcome = {
     action: found.decision.action,
     limit: found.decision.toLimit,
