@@ -64,6 +64,9 @@ async function serve(headroom: Headroom, host: string, port: number, background 
   const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
   const app = await buildServer(headroom, { logger: true });
   collectDefaultMetrics({ register: headroom.metrics.registry });
+  // Listen first: a backlog the background loops start on (a fresh demo's notices, the ledger's
+  // first checkpoints) must not keep the API from answering.
+  await app.listen({ host, port });
   const stopBackground = background
     ? startBackground(headroom, logger, {
         noticeIntervalMs: 1000,
@@ -71,7 +74,6 @@ async function serve(headroom: Headroom, host: string, port: number, background 
         channels: channelSettingsFromEnv(),
       })
     : async () => {};
-  await app.listen({ host, port });
   const shutdown = async () => {
     await app.close();
     await stopBackground();
