@@ -7,6 +7,7 @@ import {
   sql,
 } from "kysely";
 import { borrowerSide } from "./borrowerMigration.ts";
+import { refusedEventsMigration } from "./refusedEventsMigration.ts";
 import { sandboxMigration } from "./sandboxMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
@@ -351,6 +352,7 @@ class CodeMigrations implements MigrationProvider {
       "0012_hardship": hardship(),
       "0013_simulations": simulations(),
       "0018_sandbox": sandboxMigration(),
+      "0019_refused_events": refusedEventsMigration(),
     };
   }
 }
