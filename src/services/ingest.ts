@@ -5,7 +5,7 @@ import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
-import type { Database } from "../store/schema.ts";
+import type { Database, RefusedEventTable } from "../store/schema.ts";
 import { BudgetBook } from "./budgetBook.ts";
 import { classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
@@ -98,6 +98,8 @@ export async function ingestBatches(
       const budgets = await BudgetBook.open(trx);
       const measures = await classMeasuresIn(trx);
       const opening = new Set(openings.map((e) => e.accountId));
+      // Not remembered, unlike a refused drawdown: an event that came before its account was
+      // opened may be sent again once it is, and is then taken.
       const known = unique.filter((e) => {
         if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
         outcomes.set(eventKey(e.accountId, e.id), {
@@ -108,9 +110,12 @@ export async function ingestBatches(
         return false;
       });
 
+      // Events taken before, accepted or refused: a replay of either changes nothing. A refusal
+      // judged again would read the line as later events left it, and could accept, out of
+      // order, a drawdown that was refused (a redelivered stream batch, a retried request).
       const seen = new Set<string>();
       for (let i = 0; i < known.length; i += ROWS_PER_STATEMENT) {
-        const chunk = known.slice(i, i + ROWS_PER_STATEMENT);
+        const keys = known.slice(i, i + ROWS_PER_STATEMENT).map((e) => [e.accountId, e.id] as const);
         const rows = await trx
           .selectFrom("events")
           .select(["account_id", "event_id"])
@@ -118,8 +123,20 @@ export async function ingestBatches(
             eb(
               eb.refTuple("account_id", "event_id"),
               "in",
-              chunk.map((e) => eb.tuple(e.accountId, e.id)),
+              keys.map((k) => eb.tuple(...k)),
             ),
+          )
+          .unionAll((db) =>
+            db
+              .selectFrom("refused_events")
+              .select(["account_id", "event_id"])
+              .where((eb) =>
+                eb(
+                  eb.refTuple("account_id", "event_id"),
+                  "in",
+                  keys.map((k) => eb.tuple(...k)),
+                ),
+              ),
           )
           .execute();
         for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));
@@ -141,6 +158,7 @@ export async function ingestBatches(
       const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
       const consented = await bureauConsents(trx, lines, fresh);
       const accepted: { event: CreditEvent; at: number }[] = [];
+      const refused: RefusedEventTable[] = [];
       for (const { event, at } of fresh) {
         let line = lines.get(event.accountId);
         const borrowerId = line?.row.borrower_id ?? "";
@@ -158,6 +176,13 @@ export async function ingestBatches(
             id: event.id,
             status: "rejected",
             reason: refusal,
+          });
+          refused.push({
+            account_id: event.accountId,
+            event_id: event.id,
+            reason: refusal,
+            occurred_at: at,
+            recorded_at: recordedAt,
           });
           continue;
         }
@@ -207,6 +232,12 @@ export async function ingestBatches(
           payload: JSON.stringify(event.data),
         }));
         await trx.insertInto("events").values(rows).execute();
+      }
+      for (let i = 0; i < refused.length; i += ROWS_PER_STATEMENT) {
+        await trx
+          .insertInto("refused_events")
+          .values(refused.slice(i, i + ROWS_PER_STATEMENT))
+          .execute();
       }
       if (newBorrowers.size > 0) {
         const rows = [...newBorrowers.values()].map((e) => ({

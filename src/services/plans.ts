@@ -52,7 +52,15 @@ function isMet(step: RecourseStep, line: LineRecord, now: number): boolean {
  * Turns the recourse of every freeze or closure that took effect into a rebuilding plan with
  * checkpoints, and tells the borrower. Keyed by decision, so each line gets its plan once.
  */
-async function openPlans(deps: IngestDeps): Promise<number> {
+/**
+ * Opens plans for the next chunk of freezes and closures after decision id `after`. Paging by id
+ * matters: a decision skipped because its line already has a plan stays without one, and must not
+ * be read again in the same pass.
+ */
+async function openPlans(
+  deps: IngestDeps,
+  after: string,
+): Promise<{ read: number; opened: number; last: string }> {
   return deps.writeLock.run(() =>
     deps.store.db.transaction().execute(async (trx) => {
       const now = deps.clock();
@@ -70,9 +78,12 @@ async function openPlans(deps: IngestDeps): Promise<number> {
         .where("decisions.action", "in", ["freeze", "close"])
         .where("decision_recourse.available", "=", 1)
         .where("rebuilding_plans.id", "is", null)
+        .where("decisions.id", ">", after)
+        .orderBy("decisions.id")
         .limit(PLAN_CHUNK)
         .execute();
       const writes = new WriteSet(deps.engine, now);
+      let opened = 0;
       // One plan per line: a freeze repeated on a line that already has a plan leaves that plan in place.
       const withPlan = new Set(
         (
@@ -106,6 +117,7 @@ async function openPlans(deps: IngestDeps): Promise<number> {
           outcome: null,
         };
         await trx.insertInto("rebuilding_plans").values(plan).execute();
+        opened++;
         writes.seal("rebuilding_plan", plan.id, planBodyHash(plan));
         writes.outbox.push(
           borrowerNotice(
@@ -124,7 +136,7 @@ async function openPlans(deps: IngestDeps): Promise<number> {
         );
       }
       await writes.flush(trx, deps.store);
-      return rows.length;
+      return { read: rows.length, opened, last: rows.at(-1)?.id ?? after };
     }),
   );
 }
@@ -247,10 +259,12 @@ export async function runRebuildingPlans(
   deps: IngestDeps,
 ): Promise<{ opened: number; checked: number; reopened: number }> {
   let opened = 0;
+  let after = "";
   for (;;) {
-    const n = await openPlans(deps);
-    opened += n;
-    if (n < PLAN_CHUNK) break;
+    const chunk = await openPlans(deps, after);
+    opened += chunk.opened;
+    after = chunk.last;
+    if (chunk.read < PLAN_CHUNK) break;
   }
   return { opened, ...(await checkPlans(deps)) };
 }

@@ -10,6 +10,7 @@ import { borrowerSide } from "./borrowerMigration.ts";
 import { budgets } from "./budgetMigration.ts";
 import { ledgerCheckpoints } from "./checkpointMigration.ts";
 import { rateChanges } from "./rateChangeMigration.ts";
+import { refusedEventsMigration } from "./refusedEventsMigration.ts";
 import { sandboxMigration } from "./sandboxMigration.ts";
 import { trust } from "./trustMigration.ts";
 
@@ -359,6 +360,7 @@ class CodeMigrations implements MigrationProvider {
       "0016_trust": trust(),
       "0018_sandbox": sandboxMigration(),
       "0019_rate_changes": rateChanges(),
+      "0020_refused_events": refusedEventsMigration(),
     };
   }
 }

@@ -57,6 +57,15 @@ export interface EventTable {
   payload: string;
 }
 
+/** A drawdown the line refused; a replay of it is a duplicate, not judged again. */
+export interface RefusedEventTable {
+  account_id: string;
+  event_id: string;
+  reason: string;
+  occurred_at: number;
+  recorded_at: number;
+}
+
 export interface DecisionTable {
   id: string;
   idempotency_key: string;
@@ -259,6 +268,7 @@ export interface Database {
   credit_lines: CreditLineTable;
   line_changes: LineChangeTable;
   events: EventTable;
+  refused_events: RefusedEventTable;
   decisions: DecisionTable;
   ledger: LedgerTable;
   ledger_head: LedgerHeadTable;

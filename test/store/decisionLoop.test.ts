@@ -101,6 +101,38 @@ for (const { target, skip } of targets) {
       expect((await line("a1")).balance).toBe(2_000_000);
     });
 
+    it("remembers a refused drawdown: a replay after later events is a duplicate, not judged again", async () => {
+      await ingestEvents(headroom, [opened("a1", T0), drawdown("a1", "d1", T0 + DAY, 1_500_000)]);
+      // A redelivered stream batch or a retried request: the repayment in it frees the credit
+      // the drawdown was refused for, but the drawdown came first and stays refused.
+      const batch = [
+        drawdown("a1", "d2", T0 + 2 * DAY, 1_000_000),
+        repaid("a1", "r1", T0 + 3 * DAY, 1_500_000),
+      ];
+      const first = await ingestEvents(headroom, batch);
+      expect(first.results.map((r) => r.status)).toEqual(["rejected", "accepted"]);
+      const replay = await ingestEvents(headroom, batch);
+      expect(replay.results.map((r) => r.status)).toEqual(["duplicate", "duplicate"]);
+      expect((await line("a1")).balance).toBe(0);
+      const refused = await headroom.store.db.selectFrom("refused_events").selectAll().execute();
+      expect(refused).toEqual([
+        {
+          account_id: "a1",
+          event_id: "d2",
+          reason: "drawdown refused: 1000000 exceeds the available 500000 fen",
+          occurred_at: T0 + 2 * DAY,
+          recorded_at: clock.now(),
+        },
+      ]);
+    });
+
+    it("takes an event refused for an account not yet open once the account is open", async () => {
+      const early = inquiry("a1", "q1", T0 + DAY);
+      expect((await ingestEvents(headroom, [early])).results[0]?.status).toBe("rejected");
+      await ingestEvents(headroom, [opened("a1", T0)]);
+      expect((await ingestEvents(headroom, [early])).results[0]?.status).toBe("accepted");
+    });
+
     it("freezes a seriously delinquent line at once with its reason, notice and ledger seal, and reopens it once cured", async () => {
       await ingestEvents(headroom, [
         opened("a1", T0),
