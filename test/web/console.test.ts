@@ -496,6 +496,23 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4 + 3);
   });
 
+  it("logs in as each role through the login form; the session names the role and staff get the screens", async () => {
+    for (const role of ["admin", "analyst", "reviewer", "approver", "auditor", "borrower"] as const) {
+      const page = await openPage(1280, 900, "en", role);
+      const session = (await page.evaluate(async () => (await fetch("/v1/session")).json())) as {
+        role: string;
+      };
+      expect(session.role).toBe(role);
+      expect(await page.textContent("[data-testid=logout]")).toContain(role);
+      // Staff see the console's screens; a borrower sees only their own line.
+      expect((await page.locator("header nav a").count()) > 0).toBe(role !== "borrower");
+      await page.click("[data-testid=logout]");
+      await page.waitForSelector("[data-testid=login]");
+      expect(await page.evaluate(async () => (await fetch("/v1/session")).status)).toBe(401);
+      await page.context().close();
+    }
+  });
+
   it("shows a signed-in borrower their own line only, and the API refuses them the book", async () => {
     const session = await api<{ accounts: string[] }>("/v1/session");
     expect(session.accounts).toEqual([]);
