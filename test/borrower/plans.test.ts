@@ -97,6 +97,48 @@ describe("rebuilding plans", () => {
     expect((await verifyLedger(headroom.store)).ok).toBe(true);
   });
 
+  it("leaves further freezes of a line that has a plan without one, and a pass over many of them ends", async () => {
+    clock.set(T0 + 40 * DAY);
+    await ingestEvents(headroom, [
+      opened("m1", T0, { declaredMonthlyIncome: 1_000_000 }),
+      drawdown("m1", "d1", T0 + DAY, 300_000),
+      {
+        id: "t1",
+        accountId: "m1",
+        type: "transaction",
+        occurredAt: iso(T0 + 40 * DAY),
+        data: { amount: 1000, category: "gambling" },
+      },
+    ]);
+    expect(await runRebuildingPlans(headroom)).toMatchObject({ opened: 1 });
+    // More freezes of the same line than one chunk of a pass reads (200), each with its recourse, as
+    // repeated re-decisions of a frozen line leave them: none may get a second plan.
+    const db = headroom.store.db;
+    const freeze = await db
+      .selectFrom("decisions")
+      .selectAll()
+      .where("account_id", "=", "m1")
+      .where("action", "=", "freeze")
+      .executeTakeFirstOrThrow();
+    const recourse = await db
+      .selectFrom("decision_recourse")
+      .selectAll()
+      .where("decision_id", "=", freeze.id)
+      .executeTakeFirstOrThrow();
+    for (let i = 0; i < 450; i++) {
+      await db
+        .insertInto("decisions")
+        .values({ ...freeze, id: `${freeze.id}-again-${i}`, idempotency_key: `again-${i}` })
+        .execute();
+      await db
+        .insertInto("decision_recourse")
+        .values({ ...recourse, id: `${recourse.id}-again-${i}`, decision_id: `${freeze.id}-again-${i}` })
+        .execute();
+    }
+    expect(await runRebuildingPlans(headroom)).toMatchObject({ opened: 0 });
+    expect(await listPlans(headroom, "m1")).toHaveLength(1);
+  });
+
   it("keeps a frozen line and its plan as they are while checkpoints are not met", async () => {
     clock.set(T0 + 40 * DAY);
     await ingestEvents(headroom, [
