@@ -12,6 +12,7 @@ import type {
   HardshipProgramTable,
   OutboxTable,
 } from "../store/schema.ts";
+import { borrowerNotice } from "./appealsNotices.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
@@ -56,22 +57,6 @@ export const offerBodyHash = (o: HardshipOfferTable) =>
   bodyHash([o.id, o.program_id, o.account_id, o.status, o.responded_at]);
 export const rescheduleBodyHash = (r: DrawdownRescheduleTable) =>
   bodyHash([r.id, r.drawdown_id, r.offer_id, r.schedule, r.at]);
-
-function notice(accountId: string, kind: string, key: string, payload: object, at: number): OutboxTable {
-  return {
-    id: deterministicId("ntc", `${kind}:${key}`),
-    idempotency_key: `${kind}:${key}`,
-    account_id: accountId,
-    kind,
-    payload: JSON.stringify({ kind, accountId, ...payload }),
-    status: "pending",
-    attempts: 0,
-    next_attempt_at: at,
-    created_at: at,
-    delivered_at: null,
-    last_error: null,
-  };
-}
 
 /**
  * Creates a program and offers it to every open line in its region and/or segment, telling each
@@ -142,7 +127,7 @@ export async function offerProgram(deps: IngestDeps, request: ProgramRequest): P
           .insertInto("outbox")
           .values(
             chunk.map((a) =>
-              notice(
+              borrowerNotice(
                 a.account_id,
                 "hardship_offer",
                 `${request.id}:${a.account_id}`,
@@ -290,7 +275,7 @@ export async function answerOffer(
         await trx
           .insertInto("outbox")
           .values(
-            notice(
+            borrowerNotice(
               accountId,
               "hardship_accepted",
               offer.id,
