@@ -10,10 +10,8 @@ import type {
   DrawdownRescheduleTable,
   HardshipOfferTable,
   HardshipProgramTable,
-  OutboxTable,
 } from "../store/schema.ts";
 import { borrowerNotice } from "./appealsNotices.ts";
-import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
 import { scheduleOf } from "./pricing.ts";
