@@ -17,7 +17,7 @@ import { seededRandom } from "../src/engine/random.ts";
 import { MS_PER_DAY } from "../src/engine/time.ts";
 import { borrowerEvents } from "../src/services/demo/behaviour.ts";
 import { loadRealProfiles, syntheticProfile } from "../src/services/demo/borrowerProfiles.ts";
-import { freePort, runHeadroom, runToEnd, waitForHealthy } from "../test/support/server.ts";
+import { createKeyWithCli, freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
 import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
 
 const { values } = parseArgs({
@@ -99,22 +99,12 @@ async function drive(
 }
 
 async function run(name: string, database: string, bodies: string[], concurrency: number): Promise<void> {
-  const created = await runToEnd([
-    "--database",
-    database,
-    "keys",
-    "create",
-    "--role",
-    "integration",
-    "--name",
-    "bench",
-  ]);
-  if (created.code !== 0) throw new Error(`could not create an API key: ${created.stderr}`);
+  const key = await createKeyWithCli(database, "integration", "bench");
   const port = await freePort();
   const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
   try {
     await waitForHealthy(port, server);
-    await drive(name, `http://127.0.0.1:${port}`, created.stdout.trim(), bodies, concurrency);
+    await drive(name, `http://127.0.0.1:${port}`, key, bodies, concurrency);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));

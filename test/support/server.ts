@@ -62,3 +62,10 @@ export async function runToEnd(
   const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
   return { code, stdout, stderr };
 }
+
+/** Creates an API key with the CLI, as an operator would; returns its secret. */
+export async function createKeyWithCli(database: string, role: string, name: string): Promise<string> {
+  const created = await runToEnd(["--database", database, "keys", "create", "--role", role, "--name", name]);
+  if (created.code !== 0) throw new Error(`could not create an API key: ${created.stderr}`);
+  return created.stdout.trim();
+}

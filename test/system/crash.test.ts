@@ -10,7 +10,7 @@ import { borrowerEvents } from "../../src/services/demo/behaviour.ts";
 import { syntheticProfile } from "../../src/services/demo/borrowerProfiles.ts";
 import { openHeadroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
-import { freePort, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
+import { createKeyWithCli, freePort, runHeadroom, waitForHealthy } from "../support/server.ts";
 
 const END = Date.UTC(2026, 5, 1);
 const BATCH = 250;
@@ -51,18 +51,7 @@ describe("crash safety", () => {
     const port = await freePort();
     const args = ["--database", database, "serve", "--port", String(port), "--no-background"];
 
-    const created = await runToEnd([
-      "--database",
-      database,
-      "keys",
-      "create",
-      "--role",
-      "integration",
-      "--name",
-      "core",
-    ]);
-    expect(created.code, created.stderr).toBe(0);
-    const key = created.stdout.trim();
+    const key = await createKeyWithCli(database, "integration", "core");
     let server = runHeadroom(args);
     await waitForHealthy(port, server);
     const acknowledged: number[] = [];

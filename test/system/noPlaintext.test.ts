@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { demoPersonalData } from "../../src/services/demo/demoPersonalData.ts";
 import { openHeadroom } from "../../src/services/headroom.ts";
 import { parseMasterKey, readPersonalData } from "../../src/services/personalData.ts";
-import { freePort, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
+import { createKeyWithCli, freePort, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
 
 describe("no plaintext personal data after the demo", () => {
   const dir = mkdtempSync(join(tmpdir(), "headroom-pii-"));
@@ -45,16 +45,7 @@ describe("no plaintext personal data after the demo", () => {
       logs += String(c);
     });
     await waitForHealthy(port, server);
-    const analystKey = await runToEnd([
-      "--database",
-      database,
-      "keys",
-      "create",
-      "--role",
-      "analyst",
-      "--name",
-      "a",
-    ]);
+    const analystKey = await createKeyWithCli(database, "analyst", "a");
     const first = borrowers[0] as string;
     const read = async (key: string) =>
       (
@@ -62,7 +53,7 @@ describe("no plaintext personal data after the demo", () => {
           headers: { authorization: `Bearer ${key}` },
         })
       ).json() as Promise<{ masked: boolean; data: { phone: string } }>;
-    const masked = await read(analystKey.stdout.trim());
+    const masked = await read(analystKey);
     expect(masked.masked).toBe(true);
     expect(secrets).not.toContain(masked.data.phone);
     expect((await read(adminKey)).data.phone).toBe(demoPersonalData(first).phone);

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_PASSWORD } from "../../src/services/demo/demoUsers.ts";
-import { freePort, ROOT, runHeadroom, runToEnd, waitForHealthy } from "../support/server.ts";
+import {
+  createKeyWithCli,
+  freePort,
+  ROOT,
+  runHeadroom,
+  runToEnd,
+  waitForHealthy,
+} from "../support/server.ts";
 import { hasChromium, launchChromium, paintedPixels } from "./browser.ts";
 
 const SCREENSHOTS = join(ROOT, "docs", "screenshots");
@@ -83,18 +90,7 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
       "east concentration",
     ]);
     expect(budgeted.code, budgeted.stderr).toBe(0);
-    const key = await runToEnd([
-      "--database",
-      database,
-      "keys",
-      "create",
-      "--role",
-      "admin",
-      "--name",
-      "test",
-    ]);
-    expect(key.code, key.stderr).toBe(0);
-    adminKey = key.stdout.trim();
+    adminKey = await createKeyWithCli(database, "admin", "test");
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
