@@ -7,6 +7,7 @@ import {
   listApiKeys,
   login,
   logout,
+  type Principal,
   ROLES,
   revokeApiKey,
   SESSION_COOKIE,
@@ -36,6 +37,13 @@ function refusedAsProblem(error: unknown): never {
 export const sessionRoutes =
   (headroom: Headroom): FastifyPluginAsyncZod =>
   async (app) => {
+    const viewOf = async (principal: Principal): Promise<z.infer<typeof principalView>> => ({
+      principal: principal.id,
+      role: principal.role,
+      borrowerId: principal.borrowerId,
+      accounts: principal.borrowerId === null ? [] : await accountsOf(headroom.store, principal.borrowerId),
+    });
+
     app.post(
       "/v1/session",
       {
@@ -61,14 +69,7 @@ export const sessionRoutes =
           "set-cookie",
           `${SESSION_COOKIE}=${session.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`,
         );
-        const { principal } = session;
-        return {
-          principal: principal.id,
-          role: principal.role,
-          borrowerId: principal.borrowerId,
-          accounts:
-            principal.borrowerId === null ? [] : await accountsOf(headroom.store, principal.borrowerId),
-        };
+        return viewOf(session.principal);
       },
     );
 
@@ -83,15 +84,8 @@ export const sessionRoutes =
         },
       },
       async (request) => {
-        const principal = request.principal;
-        if (principal === null) throw unauthenticated();
-        return {
-          principal: principal.id,
-          role: principal.role,
-          borrowerId: principal.borrowerId,
-          accounts:
-            principal.borrowerId === null ? [] : await accountsOf(headroom.store, principal.borrowerId),
-        };
+        if (request.principal === null) throw unauthenticated();
+        return viewOf(request.principal);
       },
     );
 
