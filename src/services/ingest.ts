@@ -116,29 +116,18 @@ export async function ingestBatches(
       const seen = new Set<string>();
       for (let i = 0; i < known.length; i += ROWS_PER_STATEMENT) {
         const keys = known.slice(i, i + ROWS_PER_STATEMENT).map((e) => [e.accountId, e.id] as const);
-        const rows = await trx
-          .selectFrom("events")
-          .select(["account_id", "event_id"])
-          .where((eb) =>
-            eb(
-              eb.refTuple("account_id", "event_id"),
-              "in",
-              keys.map((k) => eb.tuple(...k)),
-            ),
-          )
-          .unionAll((db) =>
-            db
-              .selectFrom("refused_events")
-              .select(["account_id", "event_id"])
-              .where((eb) =>
-                eb(
-                  eb.refTuple("account_id", "event_id"),
-                  "in",
-                  keys.map((k) => eb.tuple(...k)),
-                ),
+        const taken = (table: "events" | "refused_events") =>
+          trx
+            .selectFrom(table)
+            .select(["account_id", "event_id"])
+            .where((eb) =>
+              eb(
+                eb.refTuple("account_id", "event_id"),
+                "in",
+                keys.map((k) => eb.tuple(...k)),
               ),
-          )
-          .execute();
+            );
+        const rows = await taken("events").unionAll(taken("refused_events")).execute();
         for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));
       }
 
