@@ -92,12 +92,18 @@ export async function candidateEngine(
 export async function runSimulation(
   deps: IngestDeps,
   request: SimulationRequest,
-  options: { id?: string; allowFiles?: boolean; onProgress?: (done: number) => void } = {},
+  options: {
+    id?: string;
+    allowFiles?: boolean;
+    /** The request's candidate engine when the caller already resolved it (to refuse a bad one early). */
+    candidate?: ActiveEngine;
+    onProgress?: (done: number) => void;
+  } = {},
 ): Promise<{ id: string; report: SimulationReport }> {
   const now = deps.clock();
   if (request.asOf !== undefined && !(request.asOf <= now))
     throw new SimulationRequestError("asOf", "the as-of date must not be in the future");
-  const candidate = await candidateEngine(deps, request, options.allowFiles ?? false);
+  const candidate = options.candidate ?? (await candidateEngine(deps, request, options.allowFiles ?? false));
   const id = options.id ?? newSimulationId(candidate.policy.version, candidate.model.version, now);
   const job = simulationJob(id);
   const mark = (cursor: string) =>

@@ -161,7 +161,7 @@ export const simulationRoutes =
         }
         const id = newSimulationId(candidate.policy.version, candidate.model.version, now);
         running.add(id);
-        runSimulation(headroom, { policy, yaml, model, asOf, by }, { id })
+        runSimulation(headroom, { policy, yaml, model, asOf, by }, { id, candidate })
           .catch((error: unknown) => {
             request.log.error({ err: error, simulation: id }, "simulation failed");
             failed.set(id, error instanceof Error ? error.message : String(error));
