@@ -6,25 +6,13 @@
  *
  * Prints accounts/s, the peer (a bare scan of the book in the same run) and peak RSS; asserts nothing.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Policy } from "../src/engine/policy.ts";
 import { activeEngine } from "../src/services/engineConfig.ts";
 import { simulate, storeReport } from "../src/services/simulation.ts";
 import { newSimulationId } from "../src/services/simulationRun.ts";
-import { benchArgs, freshStore, peakRssMiB, perSecond, scanBook, seedBook } from "./support/syntheticBook.ts";
+import { BENCH_NOW, onSeededBook, perSecond } from "./support/syntheticBook.ts";
 
-const { accounts, store, drifted } = benchArgs();
-const NOW = Date.UTC(2026, 10, 1);
-const dir = mkdtempSync(join(tmpdir(), "headroom-bench-sim-"));
-const { headroom, dispose } = await freshStore(store, dir, NOW);
-try {
-  const seeded = await seedBook(headroom, accounts, NOW, drifted);
-  console.log(
-    `seeded ${accounts.toLocaleString("en-US")} lines on ${store} in ${seeded.toFixed(1)} s (${drifted * 100}% drifted since the last review)`,
-  );
-  const scan = await scanBook(headroom);
+await onSeededBook("sim", async ({ headroom, scan }) => {
   const policy = headroom.engine.policy;
   const candidate: Policy = {
     ...policy,
@@ -36,10 +24,12 @@ try {
     ),
   };
   const started = performance.now();
-  const report = await simulate(headroom.store, headroom.engine, activeEngine(candidate), { asOf: NOW });
+  const report = await simulate(headroom.store, headroom.engine, activeEngine(candidate), {
+    asOf: BENCH_NOW,
+  });
   const decided = (performance.now() - started) / 1000;
-  const id = newSimulationId(candidate.version, report.candidate.model, NOW);
-  await storeReport(headroom.store, report, "bench", NOW, id);
+  const id = newSimulationId(candidate.version, report.candidate.model, BENCH_NOW);
+  await storeReport(headroom.store, report, "bench", BENCH_NOW, id);
   const total = (performance.now() - started) / 1000;
   console.log(
     `simulate: ${report.accounts.toLocaleString("en-US")} lines in ${total.toFixed(1)} s (${decided.toFixed(1)} s deciding, ${(total - decided).toFixed(1)} s storing the report) = ${perSecond(report.accounts, total)} accounts/s; ${report.hits.length} hit`,
@@ -47,10 +37,4 @@ try {
   console.log(
     `peer, bare scan of the book: ${perSecond(scan, 1)} lines/s; simulation runs at ${((report.accounts / total / scan) * 100).toFixed(0)}% of it`,
   );
-  console.log(
-    `peak RSS ${peakRssMiB().toFixed(0)} MiB (figures measured on a shared 2-core machine, under load)`,
-  );
-} finally {
-  await dispose();
-  rmSync(dir, { recursive: true, force: true });
-}
+});

@@ -4,6 +4,9 @@
  * folded by the engine from a short random history (dues paid on time, late or not at all,
  * inquiries, other lenders), so review and simulation read exactly what ingest would have left.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { decide } from "../../src/engine/decide.ts";
 import { REGIONS, SEGMENTS } from "../../src/engine/events.ts";
@@ -17,7 +20,7 @@ import type { BorrowerTable, CreditLineTable } from "../../src/store/schema.ts";
 import { freshPostgresDatabase, postgresAvailability } from "../../test/support/stores.ts";
 
 /** The account count and store flags every whole-book bench takes. */
-export function benchArgs() {
+function benchArgs() {
   const { values } = parseArgs({
     options: {
       accounts: { type: "string", default: "1000000" },
@@ -35,7 +38,7 @@ export function benchArgs() {
 }
 
 /** A fresh, empty store of the kind asked for; `dispose` removes it. */
-export async function freshStore(kind: "sqlite" | "postgres", dir: string, now: number) {
+async function freshStore(kind: "sqlite" | "postgres", dir: string, now: number) {
   if (kind === "postgres") {
     const pg = await postgresAvailability();
     if (!pg.ok) throw new Error(pg.reason);
@@ -59,7 +62,7 @@ const ROWS_PER_STATEMENT = 500;
  * policy in force decides for them (as if an earlier review had set them 31-90 days ago), so a
  * review changes about that share; `drifted` 1 is a book no review has seen.
  */
-export async function seedBook(
+async function seedBook(
   headroom: Awaited<ReturnType<typeof openHeadroom>>,
   n: number,
   now: number,
@@ -181,13 +184,13 @@ export async function seedBook(
 }
 
 /** Peak resident set size of this process so far, in MiB. */
-export const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
+const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 
 /**
  * The peer both benches compare against, measured in the same run: reading every line of the
  * book and parsing its feature state, deciding nothing. What a job costs beyond it is its own.
  */
-export async function scanBook(headroom: Awaited<ReturnType<typeof openHeadroom>>): Promise<number> {
+async function scanBook(headroom: Awaited<ReturnType<typeof openHeadroom>>): Promise<number> {
   const started = performance.now();
   let lines = 0;
   for await (const _ of bookLines(headroom.store)) lines++;
@@ -195,3 +198,32 @@ export async function scanBook(headroom: Awaited<ReturnType<typeof openHeadroom>
 }
 
 export const perSecond = (n: number, seconds: number) => Math.round(n / seconds).toLocaleString("en-US");
+
+/** The instant a whole-book bench decides as of. */
+export const BENCH_NOW = Date.UTC(2026, 10, 1);
+
+/**
+ * Runs a whole-book bench: a fresh store of the kind the flags ask for, seeded with the synthetic
+ * book and scanned once bare (the peer), then `body`, then peak RSS; the store is removed after.
+ */
+export async function onSeededBook(
+  name: string,
+  body: (book: { headroom: Awaited<ReturnType<typeof openHeadroom>>; scan: number }) => Promise<void>,
+): Promise<void> {
+  const { accounts, store, drifted } = benchArgs();
+  const dir = mkdtempSync(join(tmpdir(), `headroom-bench-${name}-`));
+  const { headroom, dispose } = await freshStore(store, dir, BENCH_NOW);
+  try {
+    const seeded = await seedBook(headroom, accounts, BENCH_NOW, drifted);
+    console.log(
+      `seeded ${accounts.toLocaleString("en-US")} lines on ${store} in ${seeded.toFixed(1)} s (${drifted * 100}% drifted since the last review)`,
+    );
+    await body({ headroom, scan: await scanBook(headroom) });
+    console.log(
+      `peak RSS ${peakRssMiB().toFixed(0)} MiB (figures measured on a shared 2-core machine, under load)`,
+    );
+  } finally {
+    await dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
