@@ -8,14 +8,15 @@
  * Prints accounts/s, the peer (a bare scan of the book in the same run) and peak RSS; asserts nothing.
  */
 import { runReview } from "../src/services/review.ts";
-import { onSeededBook, perSecond } from "./support/syntheticBook.ts";
+import { cpuSeconds, onSeededBook, perSecond } from "./support/syntheticBook.ts";
 
 await onSeededBook("review", async ({ headroom, scan }) => {
   const started = performance.now();
+  const cpuAtStart = cpuSeconds();
   const progress = await runReview(headroom, "bench");
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `review: ${progress.reviewed.toLocaleString("en-US")} lines in ${seconds.toFixed(1)} s = ${perSecond(progress.reviewed, seconds)} accounts/s; ${progress.changed.toLocaleString("en-US")} decisions persisted`,
+    `review: ${progress.reviewed.toLocaleString("en-US")} lines in ${seconds.toFixed(1)} s (${(cpuSeconds() - cpuAtStart).toFixed(1)} s of CPU) = ${perSecond(progress.reviewed, seconds)} accounts/s; ${progress.changed.toLocaleString("en-US")} decisions persisted`,
   );
   console.log(
     `peer, bare scan of the book: ${perSecond(scan, 1)} lines/s; review runs at ${((progress.reviewed / seconds / scan) * 100).toFixed(0)}% of it`,

@@ -10,7 +10,7 @@ import type { Policy } from "../src/engine/policy.ts";
 import { activeEngine } from "../src/services/engineConfig.ts";
 import { simulate, storeReport } from "../src/services/simulation.ts";
 import { newSimulationId } from "../src/services/simulationRun.ts";
-import { BENCH_NOW, onSeededBook, perSecond } from "./support/syntheticBook.ts";
+import { BENCH_NOW, cpuSeconds, onSeededBook, perSecond } from "./support/syntheticBook.ts";
 
 await onSeededBook("sim", async ({ headroom, scan }) => {
   const policy = headroom.engine.policy;
@@ -24,6 +24,7 @@ await onSeededBook("sim", async ({ headroom, scan }) => {
     ),
   };
   const started = performance.now();
+  const cpuAtStart = cpuSeconds();
   const report = await simulate(headroom.store, headroom.engine, activeEngine(candidate), {
     asOf: BENCH_NOW,
   });
@@ -32,7 +33,7 @@ await onSeededBook("sim", async ({ headroom, scan }) => {
   await storeReport(headroom.store, report, "bench", BENCH_NOW, id);
   const total = (performance.now() - started) / 1000;
   console.log(
-    `simulate: ${report.accounts.toLocaleString("en-US")} lines in ${total.toFixed(1)} s (${decided.toFixed(1)} s deciding, ${(total - decided).toFixed(1)} s storing the report) = ${perSecond(report.accounts, total)} accounts/s; ${report.hits.length} hit`,
+    `simulate: ${report.accounts.toLocaleString("en-US")} lines in ${total.toFixed(1)} s (${(cpuSeconds() - cpuAtStart).toFixed(1)} s of CPU; ${decided.toFixed(1)} s deciding, ${(total - decided).toFixed(1)} s storing the report) = ${perSecond(report.accounts, total)} accounts/s; ${report.hits.length} hit`,
   );
   console.log(
     `peer, bare scan of the book: ${perSecond(scan, 1)} lines/s; simulation runs at ${((report.accounts / total / scan) * 100).toFixed(0)}% of it`,

@@ -15,7 +15,7 @@ export interface ReviewProgress {
   done: boolean;
 }
 
-export const REVIEW_CHUNK = 500;
+export const REVIEW_CHUNK = 1000;
 /** The cursor a finished review leaves: after every account id. */
 export const DONE = "\u{10FFFF}";
 /** The job_cursors key of a review run. */
