@@ -8,7 +8,7 @@
  *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080 --key hrk_...   (an already running, empty Headroom;
  *   the key needs the integration or admin role; default $HEADROOM_API_KEY)
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -56,13 +56,29 @@ async function batches(): Promise<string[]> {
   return bodies;
 }
 
+/**
+ * CPU seconds a process has used so far (Linux /proc; null elsewhere). Under other load the wall
+ * figures swing; the server's CPU per event barely does, so it is the figure to compare changes by.
+ */
+function processCpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS_PER_SECOND = 100;
+
 async function drive(
   name: string,
   base: string,
   key: string,
   bodies: string[],
   concurrency: number,
+  serverPid?: number,
 ): Promise<void> {
+  const cpuAtStart = processCpuSeconds(serverPid);
   // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
   let next = 0;
   let events = 0;
@@ -87,6 +103,11 @@ async function drive(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const cpuAtEnd = processCpuSeconds(serverPid);
+  const serverCpu =
+    cpuAtStart === null || cpuAtEnd === null
+      ? ""
+      : `; server CPU ${(((cpuAtEnd - cpuAtStart) / events) * 1e6).toFixed(0)} µs/event, busy ${(((cpuAtEnd - cpuAtStart) / seconds) * 100).toFixed(0)}%`;
   latencies.sort((a, b) => a - b);
   const p = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
@@ -94,7 +115,7 @@ async function drive(
     `${`${name} x${concurrency}`.padEnd(14)} ${Math.round(events / seconds)
       .toLocaleString("en-US")
       .padStart(8)} events/s  ` +
-      `(${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; batch latency p50 ${p(0.5)} ms, p99 ${p(0.99)} ms)`,
+      `(${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; batch latency p50 ${p(0.5)} ms, p99 ${p(0.99)} ms${serverCpu})`,
   );
 }
 
@@ -104,7 +125,7 @@ async function run(name: string, database: string, bodies: string[], concurrency
   const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
   try {
     await waitForHealthy(port, server);
-    await drive(name, `http://127.0.0.1:${port}`, key, bodies, concurrency);
+    await drive(name, `http://127.0.0.1:${port}`, key, bodies, concurrency, server.pid);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));

@@ -9,6 +9,7 @@ export type { StoreDialect };
 
 import type { Database } from "./schema.ts";
 import { withStatementCache } from "./statementCache.ts";
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startWalCheckpointer } from "./walCheckpointer.ts";
 
 export interface Store {
   db: Kysely<Database>;
@@ -72,16 +73,24 @@ export async function openStore(
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
     database.pragma("busy_timeout = 5000");
-    // Fewer, larger checkpoints: a batch of 1,000 events dirties megabytes of pages, and
-    // checkpointing after each one would cost more than the batch itself.
-    database.pragma("wal_autocheckpoint = 20000");
+    // A background thread checkpoints (walCheckpointer.ts); the writer does only as a fallback.
+    const checkpointer = file === ":memory:" ? null : startWalCheckpointer(file);
+    database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     database.pragma("cache_size = -131072");
     database.pragma("temp_store = MEMORY");
     database.pragma("foreign_keys = ON");
     const db = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withStatementCache(database) }),
     });
-    store = { db, dialect: "sqlite", location: file, close: () => db.destroy() };
+    store = {
+      db,
+      dialect: "sqlite",
+      location: file,
+      close: async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
+    };
   }
   await migrateToLatest(store.db, store.dialect);
   return store;
