@@ -119,6 +119,7 @@ for (const { target, skip } of targets) {
       expect(recourse.recourse.steps).toEqual([{ kind: "prove_income", monthlyIncomeAtLeast: 1_333_400 }]);
       expect(await ledgerKinds(cut.decisionId)).toEqual(["decision"]);
       expect(await ledgerKinds(recourse.recourseId)).toEqual(["recourse"]);
+      expect(await ledgerKinds(notice.noticeId)).toEqual(["notice"]);
 
       // Bad appeals are refused as problem+json naming the field, and change nothing.
       const mislabelled = await api("POST", "/v1/accounts/a1/appeals", {
@@ -357,6 +358,13 @@ for (const { target, skip } of targets) {
         accountId: "c1",
         optOutAutomated: true,
       });
+      // A retry at the same instant lands on the same notice: written and sealed once.
+      await api("PUT", "/v1/accounts/c1/automated-decisions", { optOut: true });
+      const preference = (await api("GET", "/v1/accounts/c1/notices")).body.notices.filter(
+        (n: { kind: string }) => n.kind === "automated_decisions_preference",
+      );
+      expect(preference).toHaveLength(1);
+      expect(await ledgerKinds(preference[0].noticeId)).toEqual(["notice"]);
       await postEvents([
         {
           id: "f1",
