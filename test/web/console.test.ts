@@ -486,10 +486,11 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     const queue = await api<{ appeals: { appealId: string }[] }>("/v1/appeals");
     expect(queue.appeals.map((a) => a.appealId)).not.toContain(appealId);
     // Filing sealed the appeal and its evidence; deciding sealed the outcome and the restoring change;
-    // each of the three writes through the API (the user, the appeal, the decision) is sealed as an api_action.
+    // each told the borrower in a sealed notice (appeal received, appeal decided); each of the three
+    // writes through the API (the user, the appeal, the decision) is sealed as an api_action.
     const ledgerAfter = await api<{ ok: boolean; entries: number }>("/v1/audit/verify");
     expect(ledgerAfter.ok).toBe(true);
-    expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4 + 3);
+    expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4 + 2 + 3);
   });
 
   it("logs in as each role through the login form; the session names the role and staff get the screens", async () => {
@@ -545,7 +546,6 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
         region,
         startsAt: new Date(now - 86_400_000).toISOString(),
         endsAt: new Date(now + 90 * 86_400_000).toISOString(),
-        createdBy: "analyst-li",
         reason: "floods: relief instead of cuts",
       }),
     });
