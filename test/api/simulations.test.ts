@@ -130,9 +130,9 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
       });
       expect(gap.statusCode).toBe(422);
       expect(gap.json().detail).toContain("tier-gap");
-      const missing = await inject({ method: "POST", url: "/v1/simulations", payload: { yaml: "x" } });
-      expect(missing.statusCode).toBe(400);
-      expect(missing.json().detail).toContain("/body/by");
+      const empty = await inject({ method: "POST", url: "/v1/simulations", payload: { yaml: "" } });
+      expect(empty.statusCode).toBe(400);
+      expect(empty.json().detail).toContain("/body/yaml");
       const unknown = await inject({ method: "GET", url: "/v1/simulations/sim_nope" });
       expect(unknown.statusCode).toBe(404);
       expect(unknown.headers["content-type"]).toContain("application/problem+json");
