@@ -41,6 +41,7 @@ interface AppealJson {
   appealId: string;
   status: string;
   outcomeLimit: number | null;
+  reviewer: string | null;
   evidence: { evidenceId: string; sha256: string; sizeBytes: number }[];
 }
 interface SimulationJson {
@@ -453,9 +454,10 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     );
     await desk.click("[data-testid=decide-submit]");
     await desk.waitForSelector("[data-testid=appeal-status][data-status=reversed]");
-    expect(await desk.textContent("[data-testid=appeal-outcome]")).toContain(
-      (decision.fromLimit / 100).toLocaleString("en-US"),
-    );
+    const outcomeShown = await desk.textContent("[data-testid=appeal-outcome]");
+    expect(outcomeShown).toContain((decision.fromLimit / 100).toLocaleString("en-US"));
+    // The reviewer on record is the signed-in user, not a name typed into the form.
+    expect(outcomeShown).toContain("user:reviewer");
     await desk.selectOption("[data-testid=language]", "zh");
     expect(await desk.textContent("[data-testid=appeal-status]")).toContain("已撤销原决定");
     expect(await desk.textContent("[data-testid=appeal-decision] h3")).toBe("被申诉的决定");
@@ -479,6 +481,7 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
 
     const decided = await api<AppealJson>(`/v1/appeals/${appealId}`);
     expect(decided.status).toBe("reversed");
+    expect(decided.reviewer).toBe("user:reviewer");
     expect(decided.outcomeLimit).toBe(decision.fromLimit);
     const after = await api<LineJson>(`/v1/accounts/${account.accountId}`);
     expect(after.limit).toBe(decision.fromLimit);
