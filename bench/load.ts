@@ -148,7 +148,7 @@ async function load(name: string, database: string): Promise<void> {
             return {
               ...request,
               path: `/v1/accounts/${accountId((r * 31) % accounts)}/decisions`,
-              body: JSON.stringify({ actor: "load", requestId: `r${r}` }),
+              body: JSON.stringify({ requestId: `r${r}` }),
             };
           },
         },

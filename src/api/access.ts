@@ -51,6 +51,15 @@ export function sessionToken(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/**
+ * Who is acting, as the records a route writes name them (author, approver, reviewer, actor): the
+ * authenticated principal, never a name the client sends. Only for routes that are not public.
+ */
+export function actorOf(request: FastifyRequest): string {
+  if (request.principal === null) throw unauthenticated();
+  return request.principal.id;
+}
+
 /** The credentials a request carries: a bearer API key wins over a session cookie. */
 export async function principalOf(headroom: Headroom, request: FastifyRequest): Promise<Principal | null> {
   const auth = request.headers.authorization;

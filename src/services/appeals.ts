@@ -10,8 +10,9 @@ import type { IngestDeps } from "./ingest.ts";
 import { ingestEvents } from "./ingest.ts";
 import { applyToLine, type LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { writeNotices } from "./outbox.ts";
 import { applyRateDecision, isRateDecision, reverseRateDecision } from "./rateChanges.ts";
-import { lineChangeBodyHash, WriteSet } from "./writeSet.ts";
+import { appendToLedger, lineChangeBodyHash, WriteSet } from "./writeSet.ts";
 
 /** How long after a decision the borrower may still appeal it. */
 export const APPEAL_WINDOW_DAYS = 90;
@@ -600,27 +601,22 @@ export async function setAutomatedDecisionOptOut(
         .set({ opt_out_automated: optOut ? 1 : 0 })
         .where("id", "=", line.borrower_id)
         .execute();
-      await trx
-        .insertInto("outbox")
-        .values(
-          borrowerNotice(
-            accountId,
-            "automated_decisions_preference",
-            `${accountId}:${now}:${optOut}`,
-            {
-              optOutAutomated: optOut,
-              en: optOut
-                ? "From now on a person reviews every adverse decision on your line before it takes effect."
-                : "Automated decisions on your line take effect without a reviewer again.",
-              zh: optOut
-                ? "此后，您额度的每项不利调整都将先经人工复核再生效。"
-                : "您额度的自动化决定将恢复直接生效。",
-            },
-            now,
-          ),
-        )
-        .onConflict((oc) => oc.column("idempotency_key").doNothing())
-        .execute();
+      const notice = borrowerNotice(
+        accountId,
+        "automated_decisions_preference",
+        `${accountId}:${now}:${optOut}`,
+        {
+          optOutAutomated: optOut,
+          en: optOut
+            ? "From now on a person reviews every adverse decision on your line before it takes effect."
+            : "Automated decisions on your line take effect without a reviewer again.",
+          zh: optOut
+            ? "此后，您额度的每项不利调整都将先经人工复核再生效。"
+            : "您额度的自动化决定将恢复直接生效。",
+        },
+        now,
+      );
+      await appendToLedger(trx, deps.store, await writeNotices(trx, [notice]), now);
       return { accountId, optOutAutomated: optOut };
     }),
   );

@@ -16,6 +16,7 @@ import type {
   HardshipProgramTable,
   LineChangeTable,
   ModelTransitionTable,
+  OutboxTable,
   RateChangeTable,
   RebuildingPlanTable,
   RiskSettingTable,
@@ -27,6 +28,7 @@ import { verifyCheckpoints } from "./checkpoints.ts";
 import { feeBodyHash } from "./fees.ts";
 import { offerBodyHash, programBodyHash, rescheduleBodyHash } from "./hardship.ts";
 import { modelTransitionBodyHash } from "./modelRegistry.ts";
+import { noticeBodyHash } from "./outbox.ts";
 import { planBodyHash } from "./plans.ts";
 import { rateChangeBodyHash } from "./rateChanges.ts";
 import { recourseBodyHash } from "./recourseRecords.ts";
@@ -135,6 +137,11 @@ const sealedKinds: Record<string, SealedKind> = {
     label: "API action",
     load: (db, ids) => db.selectFrom("api_actions").selectAll().where("id", "in", ids).execute(),
     hash: (body) => apiActionBodyHash(body as ApiActionTable),
+  },
+  notice: {
+    label: "notice",
+    load: (db, ids) => db.selectFrom("outbox").selectAll().where("id", "in", ids).execute(),
+    hash: (body) => noticeBodyHash(body as OutboxTable),
   },
   rebuilding_plan: {
     label: "rebuilding plan",

@@ -3,10 +3,11 @@ import { formatYuan } from "../engine/money.ts";
 import { DEFAULT_FEES, type FeeSchedule, overLimitFee } from "../engine/pricing/fees.ts";
 import { isoDate } from "../engine/time.ts";
 import type { Store } from "../store/connect.ts";
-import type { FeeTable } from "../store/schema.ts";
+import type { FeeTable, OutboxTable } from "../store/schema.ts";
 import { borrowerNotice } from "./appealsNotices.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
+import { writeNotices } from "./outbox.ts";
 import { appendToLedger } from "./writeSet.ts";
 
 /** Lines looked at per pass; the background loop comes back for the rest. */
@@ -77,6 +78,7 @@ function feeChunk(deps: IngestDeps, fees: FeeSchedule, after: string) {
         .execute())
         lastFee.set(f.account_id, Number(f.at));
       const charged: FeeTable[] = [];
+      const notices: OutboxTable[] = [];
       for (const line of over) {
         const cut = cuts.get(line.account_id) ?? null;
         const check = overLimitFee(
@@ -104,30 +106,28 @@ function feeChunk(deps: IngestDeps, fees: FeeSchedule, after: string) {
           .set((eb) => ({ balance: eb("balance", "+", fee.amount), updated_at: now }))
           .where("account_id", "=", line.account_id)
           .execute();
-        await trx
-          .insertInto("outbox")
-          .values(
-            borrowerNotice(
-              line.account_id,
-              "fee_charged",
-              fee.id,
-              {
-                feeId: fee.id,
-                amount: fee.amount,
-                en: `An over-limit fee of ${formatYuan(fee.amount)} yuan was charged: your balance is above your limit of ${formatYuan(line.limit_amount)} yuan.`,
-                zh: `因欠款超出额度（${formatYuan(line.limit_amount)}元），已收取超限费${formatYuan(fee.amount)}元。`,
-              },
-              now,
-            ),
-          )
-          .execute();
+        notices.push(
+          borrowerNotice(
+            line.account_id,
+            "fee_charged",
+            fee.id,
+            {
+              feeId: fee.id,
+              amount: fee.amount,
+              en: `An over-limit fee of ${formatYuan(fee.amount)} yuan was charged: your balance is above your limit of ${formatYuan(line.limit_amount)} yuan.`,
+              zh: `因欠款超出额度（${formatYuan(line.limit_amount)}元），已收取超限费${formatYuan(fee.amount)}元。`,
+            },
+            now,
+          ),
+        );
       }
       if (charged.length > 0) await trx.insertInto("fees").values(charged).execute();
       result.charged = charged.length;
+      const noticeSeals = await writeNotices(trx, notices);
       await appendToLedger(
         trx,
         deps.store,
-        charged.map((f) => ({ kind: "fee", refId: f.id, bodyHash: feeBodyHash(f) })),
+        [...charged.map((f) => ({ kind: "fee", refId: f.id, bodyHash: feeBodyHash(f) })), ...noticeSeals],
         now,
       );
       return result;

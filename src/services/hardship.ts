@@ -14,8 +14,9 @@ import type {
 import { borrowerNotice } from "./appealsNotices.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
+import { writeNotices } from "./outbox.ts";
 import { scheduleOf } from "./pricing.ts";
-import { appendToLedger } from "./writeSet.ts";
+import { appendToLedger, type Sealed } from "./writeSet.ts";
 
 export class HardshipError extends Error {}
 
@@ -106,6 +107,7 @@ export async function offerProgram(deps: IngestDeps, request: ProgramRequest): P
       if (accounts.length > MAX_OFFERS_PER_PROGRAM) {
         throw new HardshipError(`more than ${MAX_OFFERS_PER_PROGRAM} eligible lines: narrow the program`);
       }
+      const noticeSeals: Sealed[] = [];
       for (let i = 0; i < accounts.length; i += 200) {
         const chunk = accounts.slice(i, i + 200);
         await trx
@@ -121,30 +123,26 @@ export async function offerProgram(deps: IngestDeps, request: ProgramRequest): P
             })),
           )
           .execute();
-        await trx
-          .insertInto("outbox")
-          .values(
-            chunk.map((a) =>
-              borrowerNotice(
-                a.account_id,
-                "hardship_offer",
-                `${request.id}:${a.account_id}`,
-                {
-                  programId: request.id,
-                  name: request.name,
-                  relief: request.relief,
-                  endsAt: new Date(request.endsAt).toISOString(),
-                },
-                at,
-              ),
-            ),
-          )
-          .execute();
+        const notices = chunk.map((a) =>
+          borrowerNotice(
+            a.account_id,
+            "hardship_offer",
+            `${request.id}:${a.account_id}`,
+            {
+              programId: request.id,
+              name: request.name,
+              relief: request.relief,
+              endsAt: new Date(request.endsAt).toISOString(),
+            },
+            at,
+          ),
+        );
+        noticeSeals.push(...(await writeNotices(trx, notices)));
       }
       await appendToLedger(
         trx,
         deps.store,
-        [{ kind: "hardship_program", refId: program.id, bodyHash: programBodyHash(program) }],
+        [{ kind: "hardship_program", refId: program.id, bodyHash: programBodyHash(program) }, ...noticeSeals],
         at,
       );
       return { offered: accounts.length };
@@ -270,18 +268,14 @@ export async function answerOffer(
             await saveLines(trx, lines.values(), at);
           }
         }
-        await trx
-          .insertInto("outbox")
-          .values(
-            borrowerNotice(
-              accountId,
-              "hardship_accepted",
-              offer.id,
-              { programId, relief, rescheduled: reschedules.length },
-              at,
-            ),
-          )
-          .execute();
+        const notice = borrowerNotice(
+          accountId,
+          "hardship_accepted",
+          offer.id,
+          { programId, relief, rescheduled: reschedules.length },
+          at,
+        );
+        seals.push(...(await writeNotices(trx, [notice])));
       }
       await appendToLedger(trx, deps.store, seals, at);
       return { status, rescheduled: reschedules.length };

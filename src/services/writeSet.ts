@@ -17,6 +17,7 @@ import { classWideNotice } from "./classMeasures.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import { applyToLine, type LineRecord } from "./lineBook.ts";
+import { writeNotices } from "./outbox.ts";
 import { recourseBodyHash, recourseNotice, recourseRow } from "./recourseRecords.ts";
 
 export type DecisionStatus =
@@ -28,7 +29,8 @@ export type DecisionStatus =
   /** An increase waiting in the budget queue for room (budgetQueue.ts grants it by priority). */
   | "queued";
 
-interface Sealed {
+/** A record to seal in the ledger: its kind, its id and the hash of its body. */
+export interface Sealed {
   kind: string;
   refId: string;
   bodyHash: string;
@@ -324,13 +326,7 @@ export class WriteSet {
         .values(this.lineChanges.slice(i, i + ROWS_PER_STATEMENT))
         .execute();
     }
-    for (let i = 0; i < this.outbox.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("outbox")
-        .values(this.outbox.slice(i, i + ROWS_PER_STATEMENT))
-        .onConflict((oc) => oc.column("idempotency_key").doNothing())
-        .execute();
-    }
+    const noticeSeals = await writeNotices(trx, this.outbox);
     for (let i = 0; i < this.drawdowns.length; i += ROWS_PER_STATEMENT) {
       await trx
         .insertInto("drawdowns")
@@ -372,7 +368,7 @@ export class WriteSet {
         .values(this.queued.slice(i, i + ROWS_PER_STATEMENT))
         .execute();
     }
-    await appendToLedger(trx, store, this.sealed, this.recordedAt);
+    await appendToLedger(trx, store, [...this.sealed, ...noticeSeals], this.recordedAt);
   }
 }
 

@@ -41,7 +41,7 @@ function book(): CreditEvent[] {
 function seedBodies(): Record<string, Record<string, unknown>> {
   return {
     "POST /v1/events": { events: [inquiry("f1", "seed-q", NOW - DAY)] },
-    "POST /v1/accounts/:accountId/decisions": { actor: "fuzz", requestId: "fuzz-1" },
+    "POST /v1/accounts/:accountId/decisions": { requestId: "fuzz-1" },
     "POST /v1/accounts/:accountId/appeals": {
       decisionId: "dec_x",
       statement: "My income went up last month.",
@@ -51,17 +51,14 @@ function seedBodies(): Record<string, Record<string, unknown>> {
       ],
     },
     "POST /v1/appeals/:appealId/decision": {
-      reviewer: "r",
       outcome: "adjust",
       reason: "checked",
       limit: 100,
     },
     "PUT /v1/accounts/:accountId/automated-decisions": { optOut: true },
     "POST /v1/policies/check": { yaml: readFileSync(DEFAULT_POLICY_PATH, "utf8") },
-    "POST /v1/policies": { yaml: "version: x\n", author: "fuzz" },
-    "POST /v1/policies/:version/approve": { by: "fuzz" },
-    "POST /v1/policies/activate": { champion: "policy-1", by: "fuzz" },
-    "POST /v1/policies/rollback": { by: "fuzz" },
+    "POST /v1/policies": { yaml: "version: x\n" },
+    "POST /v1/policies/activate": { champion: "policy-1" },
     "POST /v1/hardship-programs": {
       id: "fuzz-prog",
       name: "Relief",
@@ -69,7 +66,6 @@ function seedBodies(): Record<string, Record<string, unknown>> {
       region: "east",
       startsAt: iso(NOW - DAY),
       endsAt: iso(NOW + 30 * DAY),
-      createdBy: "fuzz",
       reason: "storm",
     },
     "POST /v1/accounts/:accountId/hardship-offers/:programId": { accept: true },

@@ -60,7 +60,7 @@ describe("rate limits on sensitive flows", () => {
       analyst({
         method: "POST",
         url: `/v1/accounts/${accountId}/decisions`,
-        payload: { actor: "ana", requestId },
+        payload: { requestId },
       });
     expect(
       (await analyst({ method: "POST", url: "/v1/accounts/r1/decisions", payload: {} })).statusCode,

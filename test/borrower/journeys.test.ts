@@ -119,6 +119,7 @@ for (const { target, skip } of targets) {
       expect(recourse.recourse.steps).toEqual([{ kind: "prove_income", monthlyIncomeAtLeast: 1_333_400 }]);
       expect(await ledgerKinds(cut.decisionId)).toEqual(["decision"]);
       expect(await ledgerKinds(recourse.recourseId)).toEqual(["recourse"]);
+      expect(await ledgerKinds(notice.noticeId)).toEqual(["notice"]);
 
       // Bad appeals are refused as problem+json naming the field, and change nothing.
       const mislabelled = await api("POST", "/v1/accounts/a1/appeals", {
@@ -204,7 +205,6 @@ for (const { target, skip } of targets) {
 
       // A reviewer's reason must say something.
       const terse = await api("POST", `/v1/appeals/${appeal.appealId}/decision`, {
-        reviewer: "reviewer-li",
         outcome: "reverse",
         reason: "internal policy",
       });
@@ -212,7 +212,6 @@ for (const { target, skip } of targets) {
       expect(terse.body.detail).toContain("/body/reason");
 
       const reversed = await api("POST", `/v1/appeals/${appeal.appealId}/decision`, {
-        reviewer: "reviewer-li",
         outcome: "reverse",
         reason:
           "Payslip for June verifies 14,000 yuan a month; the tier's income multiple supports the current limit.",
@@ -221,7 +220,8 @@ for (const { target, skip } of targets) {
       expect(reversed.status).toBe(200);
       expect(reversed.body).toMatchObject({
         status: "reversed",
-        reviewer: "reviewer-li",
+        // The reviewer is the caller who decided, as its credentials say.
+        reviewer: expect.stringMatching(/^key:key_/),
         outcomeLimit: 2_000_000,
       });
       expect(await ledgerKinds(appeal.appealId)).toEqual(["appeal", "appeal_decision"]);
@@ -357,6 +357,13 @@ for (const { target, skip } of targets) {
         accountId: "c1",
         optOutAutomated: true,
       });
+      // A retry at the same instant lands on the same notice: written and sealed once.
+      await api("PUT", "/v1/accounts/c1/automated-decisions", { optOut: true });
+      const preference = (await api("GET", "/v1/accounts/c1/notices")).body.notices.filter(
+        (n: { kind: string }) => n.kind === "automated_decisions_preference",
+      );
+      expect(preference).toHaveLength(1);
+      expect(await ledgerKinds(preference[0].noticeId)).toEqual(["notice"]);
       await postEvents([
         {
           id: "f1",
@@ -374,7 +381,6 @@ for (const { target, skip } of targets) {
       expect(queue).toHaveLength(1);
       expect(queue[0]).toMatchObject({ kind: "opt_out", accountId: "c1", status: "open" });
       const upheld = await api("POST", `/v1/appeals/${queue[0].appealId}/decision`, {
-        reviewer: "reviewer-wang",
         outcome: "uphold",
         reason: "Device fingerprint matches three confirmed fraud cases; closure is warranted.",
       });

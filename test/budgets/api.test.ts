@@ -36,14 +36,14 @@ describe("budget and risk measure routes", () => {
     const region = await inject({
       method: "PUT",
       url: "/v1/risk-measures/regions/mars",
-      payload: { factor: 0.8, actor: "a", reason: "r" },
+      payload: { factor: 0.8, reason: "r" },
     });
     expect(region.statusCode).toBe(400);
     expect(region.json().errors).toContainEqual(expect.objectContaining({ pointer: "/params/region" }));
     const stress = await inject({
       method: "PUT",
       url: "/v1/risk-measures/stress",
-      payload: { multiplier: 2, actor: "a", reason: "r" },
+      payload: { multiplier: 2, reason: "r" },
     });
     expect(stress.statusCode).toBe(400);
     expect(stress.json().errors).toContainEqual(expect.objectContaining({ pointer: "/body/multiplier" }));
@@ -57,8 +57,16 @@ describe("budget and risk measure routes", () => {
     expect(west.json()).toMatchObject({ reviewed: 1, changed: 1 });
     const current = (await inject({ method: "GET", url: "/v1/risk-measures" })).json();
     expect(current).toMatchObject({ regions: { west: 0.8 }, stress: 1 });
+    // The setting is recorded as the caller, not as the name the client sent.
+    const caller = (await inject({ method: "GET", url: "/v1/session" })).json().principal;
     expect(current.history).toEqual([
-      expect.objectContaining({ kind: "region", region: "west", factor: 0.8, reason: "regional downturn" }),
+      expect.objectContaining({
+        kind: "region",
+        region: "west",
+        factor: 0.8,
+        actor: caller,
+        reason: "regional downturn",
+      }),
     ]);
   });
 
@@ -71,20 +79,29 @@ describe("budget and risk measure routes", () => {
         value: "salaried",
         measure: "balance",
         cap: 1_000,
-        actor: "a",
         reason: "r",
       },
     });
     expect(set.json()).toMatchObject({ id: "segment:salaried:balance", used: 0, room: 1_000 });
     const removed = await inject({
       method: "DELETE",
-      url: "/v1/budgets/segment:salaried:balance?actor=a&reason=lifted",
+      url: "/v1/budgets/segment:salaried:balance?reason=lifted",
     });
     expect(removed.statusCode).toBe(204);
+    const caller = (await inject({ method: "GET", url: "/v1/session" })).json().principal;
+    const changes = await headroom.store.db
+      .selectFrom("budget_changes")
+      .select(["action", "actor", "reason"])
+      .orderBy("action", "desc")
+      .execute();
+    expect(changes).toEqual([
+      { action: "set", actor: caller, reason: "r" },
+      { action: "remove", actor: caller, reason: "lifted" },
+    ]);
     expect((await inject({ method: "GET", url: "/v1/budgets" })).json()).toEqual({ budgets: [] });
     const again = await inject({
       method: "DELETE",
-      url: "/v1/budgets/segment:salaried:balance?actor=a&reason=x",
+      url: "/v1/budgets/segment:salaried:balance?reason=x",
     });
     expect(again.statusCode).toBe(404);
     expect(again.headers["content-type"]).toContain("application/problem+json");

@@ -94,7 +94,7 @@ for (const target of targets) {
       const r = await fetch(`${urls[0]}/v1/budgets`, {
         method: "PUT",
         headers: { ...auth, "content-type": "application/json" },
-        body: JSON.stringify({ actor: "analyst-1", reason: "regional concentration limit", ...body }),
+        body: JSON.stringify({ reason: "regional concentration limit", ...body }),
       });
       expect(r.status).toBe(200);
       return r.json();
@@ -113,7 +113,7 @@ for (const target of targets) {
         fetch(`${urls[0]}/v1/budgets`, {
           method: "PUT",
           headers: { ...auth, "content-type": "application/json" },
-          body: JSON.stringify({ actor: "a", reason: "r", measure: "limit", ...body }),
+          body: JSON.stringify({ reason: "r", measure: "limit", ...body }),
         });
       const unknown = await put({ scope: "region", value: "mars", cap: 1 });
       expect(unknown.status).toBe(400);

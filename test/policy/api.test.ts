@@ -30,7 +30,7 @@ describe("policy API", () => {
     const started = await inject({
       method: "POST",
       url: "/v1/simulations",
-      payload: { policy, by: "alice" },
+      payload: { policy },
     });
     expect(started.statusCode).toBe(202);
     const { id, job } = started.json();
@@ -47,13 +47,13 @@ describe("policy API", () => {
   }
 
   it("refuses simulations naming no candidate or an unknown one, naming the field", async () => {
-    const none = await inject({ method: "POST", url: "/v1/simulations", payload: { by: "alice" } });
+    const none = await inject({ method: "POST", url: "/v1/simulations", payload: {} });
     expect(none.statusCode).toBe(422);
     expect(none.json().detail).toContain("/body/policy");
     const unknown = await inject({
       method: "POST",
       url: "/v1/simulations",
-      payload: { model: "no-such-model", by: "alice" },
+      payload: { model: "no-such-model" },
     });
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json().detail).toContain("/body/model");
@@ -84,66 +84,65 @@ describe("policy API", () => {
   });
 
   it("runs the lifecycle with problem+json refusals and puts the activated version in force at once", async () => {
-    const refused = await inject({
-      method: "POST",
-      url: "/v1/policies",
-      payload: { yaml: GAPPED, author: "alice" },
-    });
+    // Each step is recorded as the principal who called it; names in the body have no effect.
+    const analyst = await injectAs(app, headroom, "analyst");
+    const approver = await injectAs(app, headroom, "approver");
+    const whoIs = async (caller: Inject) =>
+      (await caller({ method: "GET", url: "/v1/session" })).json().principal as string;
+    const [analystId, approverId, adminId] = [
+      await whoIs(analyst),
+      await whoIs(approver),
+      await whoIs(inject),
+    ];
+
+    const refused = await analyst({ method: "POST", url: "/v1/policies", payload: { yaml: GAPPED } });
     expect(refused.statusCode).toBe(422);
     expect(refused.headers["content-type"]).toContain("application/problem+json");
     expect(refused.json().detail).toContain("tier-gap");
 
-    for (const yaml of [V1, V2]) {
-      const created = await inject({
-        method: "POST",
-        url: "/v1/policies",
-        payload: { yaml, author: "alice" },
-      });
-      expect(created.statusCode).toBe(201);
-    }
+    const first = await analyst({
+      method: "POST",
+      url: "/v1/policies",
+      payload: { yaml: V1, author: "bob" },
+    });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ version: "policy-1", author: analystId });
+    // The admin may import and approve, but never both for one version, whatever name it sends.
+    const second = await inject({ method: "POST", url: "/v1/policies", payload: { yaml: V2 } });
+    expect(second.json()).toMatchObject({ version: "policy-2", author: adminId });
+    await simulated("policy-2");
     const self = await inject({
       method: "POST",
       url: "/v1/policies/policy-2/approve",
-      payload: { by: "alice" },
+      payload: { by: "someone-else" },
     });
     expect(self.statusCode).toBe(403);
-    expect(self.json().detail).toContain("cannot also approve");
-    const early = await inject({
+    expect(self.json().detail).toContain(`${adminId} wrote policy-2 and cannot also approve it`);
+    const early = await approver({
       method: "POST",
       url: "/v1/policies/activate",
-      payload: { champion: "policy-2", by: "carol" },
+      payload: { champion: "policy-2" },
     });
     expect(early.statusCode).toBe(403);
-    const unsimulated = await inject({
-      method: "POST",
-      url: "/v1/policies/policy-1/approve",
-      payload: { by: "bob" },
-    });
+    const unsimulated = await approver({ method: "POST", url: "/v1/policies/policy-1/approve" });
     expect(unsimulated.statusCode).toBe(409);
     expect(unsimulated.headers["content-type"]).toContain("application/problem+json");
     expect(unsimulated.json()).toMatchObject({ title: "Simulation required" });
+    await simulated("policy-1");
     for (const v of ["policy-1", "policy-2"]) {
-      await simulated(v);
-      const ok = await inject({
+      const ok = await approver({
         method: "POST",
         url: `/v1/policies/${v}/approve`,
-        payload: { by: "bob" },
+        payload: { by: analystId },
       });
       expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ version: v, status: "approved", approvedBy: approverId });
     }
-    const missing = await inject({
-      method: "POST",
-      url: "/v1/policies/nope/approve",
-      payload: { by: "bob" },
-    });
+    const missing = await approver({ method: "POST", url: "/v1/policies/nope/approve" });
     expect(missing.statusCode).toBe(404);
 
-    await inject({
-      method: "POST",
-      url: "/v1/policies/activate",
-      payload: { champion: "policy-1", by: "carol" },
-    });
-    const active = await inject({
+    await approver({ method: "POST", url: "/v1/policies/activate", payload: { champion: "policy-1" } });
+    const active = await approver({
       method: "POST",
       url: "/v1/policies/activate",
       payload: { champion: "policy-2", challenger: "policy-1", challengerShare: 0.25, by: "carol" },
@@ -152,22 +151,19 @@ describe("policy API", () => {
       champion: "policy-2",
       challenger: "policy-1",
       challengerShare: 0.25,
+      activatedBy: approverId,
     });
     expect(headroom.engine.policy.version).toBe("policy-2");
     expect(headroom.engine.challenger?.share).toBe(0.25);
-    const rolled = await inject({
-      method: "POST",
-      url: "/v1/policies/rollback",
-      payload: { by: "dave" },
-    });
-    expect(rolled.json()).toMatchObject({ champion: "policy-1", challenger: null });
+    const rolled = await approver({ method: "POST", url: "/v1/policies/rollback", payload: { by: "dave" } });
+    expect(rolled.json()).toMatchObject({ champion: "policy-1", challenger: null, activatedBy: approverId });
     expect(headroom.engine.policy.version).toBe("policy-1");
     const list = await inject({ method: "GET", url: "/v1/policies" });
     expect(list.json().versions.map((v: { status: string }) => v.status)).toEqual(["approved", "approved"]);
-    const badShare = await inject({
+    const badShare = await approver({
       method: "POST",
       url: "/v1/policies/activate",
-      payload: { champion: "policy-1", challengerShare: 2, by: "carol" },
+      payload: { champion: "policy-1", challengerShare: 2 },
     });
     expect(badShare.statusCode).toBe(400);
     expect(badShare.json().errors[0].pointer).toBe("/body/challengerShare");

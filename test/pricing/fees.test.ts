@@ -109,7 +109,18 @@ for (const { target, skip } of targets) {
         },
       ]);
       const notices = (await inject({ method: "GET", url: "/v1/accounts/a1/notices" })).json().notices;
-      expect(notices.map((n: { kind: string }) => n.kind)).toContain("fee_charged");
+      const feeNotice = notices.find((n: { kind: string }) => n.kind === "fee_charged");
+      // The notice is sealed with the fee, in the same transaction.
+      const sealed = await headroom.store.db
+        .selectFrom("ledger")
+        .select(["kind", "ref_id"])
+        .where("recorded_at", "=", graceEnds)
+        .orderBy("seq")
+        .execute();
+      expect(sealed).toEqual([
+        { kind: "fee", ref_id: fees[0].feeId },
+        { kind: "notice", ref_id: feeNotice.noticeId },
+      ]);
       expect((await verifyLedger(headroom.store)).ok).toBe(true);
     });
   });

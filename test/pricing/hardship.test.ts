@@ -92,7 +92,6 @@ describe("hardship programs", () => {
     region: "north",
     startsAt: iso(T0),
     endsAt: iso(T0 + 200 * DAY),
-    createdBy: "analyst-li",
     reason: "floods in the north: relief instead of cuts",
   };
 

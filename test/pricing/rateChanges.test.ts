@@ -153,7 +153,6 @@ for (const { target, skip } of targets) {
         method: "POST",
         url: `/v1/appeals/${filed.json().appealId}/decision`,
         payload: {
-          reviewer: "reviewer-li",
           outcome: "reverse",
           reason: "The bank statement shows the lender's own payment date change caused the delay.",
         },

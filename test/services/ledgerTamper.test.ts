@@ -82,6 +82,41 @@ for (const { target, skip } of await storeTargets("the ledger tamper tests")) {
       expect(problems.some((p) => /checkpoint \d+ \(rows \d+\.\.\d+\): covers/.test(p.problem))).toBe(true);
     });
 
+    it("names an edited and a deleted notice, but not its delivery moving on", async () => {
+      const sealed = (await ledger()).filter((r) => r.kind === "notice");
+      const [edited, deleted] = sealed;
+      if (edited === undefined || deleted === undefined) throw new Error("expected two sealed notices");
+      // Delivery changes status, attempts and times: that is not tampering.
+      await headroom.store.db
+        .updateTable("outbox")
+        .set({
+          status: "delivered",
+          attempts: 3,
+          next_attempt_at: NOW + DAY,
+          delivered_at: NOW,
+          last_error: "x",
+        })
+        .execute();
+      expect((await verifyLedger(headroom.store)).problems).toEqual([]);
+
+      await headroom.store.db
+        .updateTable("outbox")
+        .set({ payload: '{"kind":"line_changed","reasons":[]}' })
+        .where("id", "=", edited.ref_id)
+        .execute();
+      await headroom.store.db.deleteFrom("outbox").where("id", "=", deleted.ref_id).execute();
+      const { ok, problems } = await verifyLedger(headroom.store);
+      expect(ok).toBe(false);
+      expect(problems).toEqual([
+        {
+          seq: edited.seq,
+          refId: edited.ref_id,
+          problem: `notice ${edited.ref_id} was edited after it was sealed`,
+        },
+        { seq: deleted.seq, refId: deleted.ref_id, problem: `notice ${deleted.ref_id} was deleted` },
+      ]);
+    });
+
     it("names reordered ledger rows", async () => {
       const [a, b] = (await ledger()).slice(2, 4);
       if (a === undefined || b === undefined) throw new Error("too few rows");

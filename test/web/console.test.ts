@@ -41,6 +41,7 @@ interface AppealJson {
   appealId: string;
   status: string;
   outcomeLimit: number | null;
+  reviewer: string | null;
   evidence: { evidenceId: string; sha256: string; sizeBytes: number }[];
 }
 interface SimulationJson {
@@ -453,9 +454,10 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     );
     await desk.click("[data-testid=decide-submit]");
     await desk.waitForSelector("[data-testid=appeal-status][data-status=reversed]");
-    expect(await desk.textContent("[data-testid=appeal-outcome]")).toContain(
-      (decision.fromLimit / 100).toLocaleString("en-US"),
-    );
+    const outcomeShown = await desk.textContent("[data-testid=appeal-outcome]");
+    expect(outcomeShown).toContain((decision.fromLimit / 100).toLocaleString("en-US"));
+    // The reviewer on record is the signed-in user, not a name typed into the form.
+    expect(outcomeShown).toContain("user:reviewer");
     await desk.selectOption("[data-testid=language]", "zh");
     expect(await desk.textContent("[data-testid=appeal-status]")).toContain("已撤销原决定");
     expect(await desk.textContent("[data-testid=appeal-decision] h3")).toBe("被申诉的决定");
@@ -479,6 +481,7 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
 
     const decided = await api<AppealJson>(`/v1/appeals/${appealId}`);
     expect(decided.status).toBe("reversed");
+    expect(decided.reviewer).toBe("user:reviewer");
     expect(decided.outcomeLimit).toBe(decision.fromLimit);
     const after = await api<LineJson>(`/v1/accounts/${account.accountId}`);
     expect(after.limit).toBe(decision.fromLimit);
@@ -486,10 +489,11 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
     const queue = await api<{ appeals: { appealId: string }[] }>("/v1/appeals");
     expect(queue.appeals.map((a) => a.appealId)).not.toContain(appealId);
     // Filing sealed the appeal and its evidence; deciding sealed the outcome and the restoring change;
-    // each of the three writes through the API (the user, the appeal, the decision) is sealed as an api_action.
+    // each told the borrower in a sealed notice (appeal received, appeal decided); each of the three
+    // writes through the API (the user, the appeal, the decision) is sealed as an api_action.
     const ledgerAfter = await api<{ ok: boolean; entries: number }>("/v1/audit/verify");
     expect(ledgerAfter.ok).toBe(true);
-    expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4 + 3);
+    expect(ledgerAfter.entries).toBe(ledgerBefore.entries + 4 + 2 + 3);
   });
 
   it("logs in as each role through the login form; the session names the role and staff get the screens", async () => {
@@ -545,7 +549,6 @@ describe.skipIf(!hasChromium)("console in Chromium against the real server on a 
         region,
         startsAt: new Date(now - 86_400_000).toISOString(),
         endsAt: new Date(now + 90 * 86_400_000).toISOString(),
-        createdBy: "analyst-li",
         reason: "floods: relief instead of cuts",
       }),
     });

@@ -10,7 +10,7 @@ import {
 } from "../../services/accountQueries.ts";
 import { decideAccountNow } from "../../services/decideNow.ts";
 import type { Headroom } from "../../services/headroom.ts";
-import { STAFF } from "../access.ts";
+import { actorOf, STAFF } from "../access.ts";
 import { notFound, problemSchema } from "../problem.ts";
 
 export const accountId = z.string().min(1).max(128);
@@ -155,10 +155,10 @@ export const accountRoutes =
       {
         config: { access: { roles: ["analyst"] }, sensitive: true },
         schema: {
-          summary: "Decide one account now (analyst); requestId makes retries safe",
+          summary: "Decide one account now (analyst, recorded as the caller); requestId makes retries safe",
           tags: ["decisions"],
           params: z.object({ accountId }),
-          body: z.object({ actor: z.string().min(1).max(64), requestId: z.string().min(1).max(128) }),
+          body: z.object({ requestId: z.string().min(1).max(128) }),
           response: { 200: z.object({ decisionId: z.string(), created: z.boolean() }), 404: problemSchema },
         },
       },
@@ -166,7 +166,7 @@ export const accountRoutes =
         const result = await decideAccountNow(
           headroom,
           request.params.accountId,
-          request.body.actor,
+          actorOf(request),
           request.body.requestId,
         );
         if (result === null) throw notFound(`account ${request.params.accountId}`);

@@ -13,7 +13,7 @@ import {
 } from "../../services/appeals.ts";
 import type { Headroom } from "../../services/headroom.ts";
 import { latestRecourse, listPlans } from "../../services/plans.ts";
-import { STAFF } from "../access.ts";
+import { actorOf, STAFF } from "../access.ts";
 import { notFound, ProblemError, problemSchema } from "../problem.ts";
 
 const accountId = z.string().min(1).max(128);
@@ -204,7 +204,6 @@ export const appealRoutes =
           tags: ["appeals"],
           params: z.object({ appealId: z.string().min(1).max(64) }),
           body: z.object({
-            reviewer: z.string().min(1).max(64),
             outcome: z.enum(["uphold", "reverse", "adjust"]),
             reason: z.string().min(1).max(4000),
             limit: z.number().int().nonnegative().max(1e13).optional(),
@@ -214,7 +213,9 @@ export const appealRoutes =
         },
       },
       async (request) =>
-        refusalsAsProblems(() => decideAppeal(headroom, request.params.appealId, request.body)),
+        refusalsAsProblems(() =>
+          decideAppeal(headroom, request.params.appealId, { ...request.body, reviewer: actorOf(request) }),
+        ),
     );
 
     app.put(

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { drainBudgetQueue } from "../../services/budgetQueue.ts";
 import { BudgetError, budgetQueue, listBudgets, removeBudget, setBudget } from "../../services/budgets.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { actorOf } from "../access.ts";
 import { ProblemError, problemSchema } from "../problem.ts";
 
 const text = z.string().trim().min(1).max(200);
@@ -71,13 +72,13 @@ export const budgetRoutes =
             value: z.string().min(1).max(64).optional(),
             measure: z.enum(["limit", "balance"]),
             cap: fen,
-            actor: text,
             reason: text,
           }),
           response: { 200: budget, 400: problemSchema },
         },
       },
-      async (request) => refusing(400, () => setBudget(headroom, request.body)),
+      async (request) =>
+        refusing(400, () => setBudget(headroom, { ...request.body, actor: actorOf(request) })),
     );
 
     app.delete(
@@ -88,13 +89,13 @@ export const budgetRoutes =
           summary: "Remove a budget; sealed in the ledger with who and why",
           tags: ["budgets"],
           params: z.object({ id: z.string().min(1).max(200) }),
-          querystring: z.object({ actor: text, reason: text }),
+          querystring: z.object({ reason: text }),
           response: { 204: z.null(), 400: problemSchema, 404: problemSchema },
         },
       },
       async (request, reply) => {
         await refusing(404, () =>
-          removeBudget(headroom, request.params.id, request.query.actor, request.query.reason),
+          removeBudget(headroom, request.params.id, actorOf(request), request.query.reason),
         );
         return reply.code(204).send(null);
       },

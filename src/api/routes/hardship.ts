@@ -5,7 +5,7 @@ import { FEATURE_NAMES } from "../../engine/features.ts";
 import { condition } from "../../engine/policy/document.ts";
 import { answerOffer, HardshipError, hardshipView, offerProgram } from "../../services/hardship.ts";
 import type { Headroom } from "../../services/headroom.ts";
-import { STAFF } from "../access.ts";
+import { actorOf, STAFF } from "../access.ts";
 import { ProblemError, problemSchema } from "../problem.ts";
 
 const name = z.string().trim().min(1).max(200);
@@ -54,7 +54,6 @@ export const hardshipRoutes =
               .optional(),
             startsAt: z.iso.datetime(),
             endsAt: z.iso.datetime(),
-            createdBy: name,
             reason: name,
           }),
           response: {
@@ -67,7 +66,12 @@ export const hardshipRoutes =
       async (request, reply) => {
         const b = request.body;
         const result = await refusingConflicts(() =>
-          offerProgram(headroom, { ...b, startsAt: Date.parse(b.startsAt), endsAt: Date.parse(b.endsAt) }),
+          offerProgram(headroom, {
+            ...b,
+            startsAt: Date.parse(b.startsAt),
+            endsAt: Date.parse(b.endsAt),
+            createdBy: actorOf(request),
+          }),
         );
         return reply.code(201).send({ programId: b.id, offered: result.offered });
       },

@@ -14,7 +14,7 @@ import {
   reloadEngine,
   rollbackPolicy,
 } from "../../services/policyVersions.ts";
-import { STAFF } from "../access.ts";
+import { actorOf, STAFF } from "../access.ts";
 import { ProblemError, problemSchema } from "../problem.ts";
 
 const STATUS = {
@@ -38,7 +38,6 @@ async function lifecycle<T>(step: () => Promise<T>): Promise<T> {
   }
 }
 
-const actor = z.string().min(1).max(128);
 const version = z.string().min(1).max(64);
 const versionView = z.object({
   version: z.string(),
@@ -135,13 +134,13 @@ export const policyRoutes =
         schema: {
           summary: "Import a policy version as a draft (checked on save)",
           tags: ["policies"],
-          body: z.object({ yaml: z.string().max(1_000_000), author: actor }),
+          body: z.object({ yaml: z.string().max(1_000_000) }),
           response: { 201: versionView, ...refusals },
         },
       },
       async (request, reply) => {
         const view = await lifecycle(() =>
-          importPolicyVersion(headroom.store, request.body.yaml, request.body.author, headroom.clock()),
+          importPolicyVersion(headroom.store, request.body.yaml, actorOf(request), headroom.clock()),
         );
         return reply.code(201).send(view);
       },
@@ -152,16 +151,15 @@ export const policyRoutes =
       {
         config: { access: { roles: ["approver"] } },
         schema: {
-          summary: "Approve a draft version (maker-checker: the author cannot approve)",
+          summary: "Approve a draft version (maker-checker: the principal who imported it cannot approve)",
           tags: ["policies"],
           params: z.object({ version }),
-          body: z.object({ by: actor }),
           response: { 200: versionView, ...refusals },
         },
       },
       async (request) =>
         lifecycle(() =>
-          approvePolicyVersion(headroom.store, request.params.version, request.body.by, headroom.clock()),
+          approvePolicyVersion(headroom.store, request.params.version, actorOf(request), headroom.clock()),
         ),
     );
 
@@ -177,14 +175,14 @@ export const policyRoutes =
             challenger: version.nullable().optional(),
             challengerShare: z.number().min(0).max(1).optional(),
             shadows: z.array(version).max(8).optional(),
-            by: actor,
           }),
           response: { 200: deployment, ...refusals },
         },
       },
       async (request) => {
-        const { by, ...d } = request.body;
-        const result = await lifecycle(() => activatePolicy(headroom.store, d, by, headroom.clock()));
+        const result = await lifecycle(() =>
+          activatePolicy(headroom.store, request.body, actorOf(request), headroom.clock()),
+        );
         await reload();
         return result;
       },
@@ -197,13 +195,12 @@ export const policyRoutes =
         schema: {
           summary: "Put the previous deployment back in force",
           tags: ["policies"],
-          body: z.object({ by: actor }),
           response: { 200: deployment, ...refusals },
         },
       },
       async (request) => {
         const result = await lifecycle(() =>
-          rollbackPolicy(headroom.store, request.body.by, headroom.clock()),
+          rollbackPolicy(headroom.store, actorOf(request), headroom.clock()),
         );
         await reload();
         return result;

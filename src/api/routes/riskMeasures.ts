@@ -10,6 +10,7 @@ import {
   riskSettingHistory,
   setRiskMeasure,
 } from "../../services/riskSettings.ts";
+import { actorOf } from "../access.ts";
 import { problemSchema } from "../problem.ts";
 
 const text = z.string().trim().min(1).max(200);
@@ -67,14 +68,14 @@ export const riskMeasureRoutes =
           summary: "Set a region's risk factor (multiplies target limits there; below 1 tightens)",
           tags: ["risk measures"],
           params: z.object({ region: z.enum(REGIONS) }),
-          body: z.object({ factor, actor: text, reason: text }),
+          body: z.object({ factor, reason: text }),
           response: { 200: applied, 400: problemSchema },
         },
       },
       async (request) =>
         set(
           { kind: "region", region: request.params.region, factor: request.body.factor },
-          request.body.actor,
+          actorOf(request),
           request.body.reason,
         ),
     );
@@ -86,11 +87,11 @@ export const riskMeasureRoutes =
         schema: {
           summary: "Set the portfolio stress multiplier (multiplies every target limit; below 1 tightens)",
           tags: ["risk measures"],
-          body: z.object({ multiplier: factor, actor: text, reason: text }),
+          body: z.object({ multiplier: factor, reason: text }),
           response: { 200: applied, 400: problemSchema },
         },
       },
       async (request) =>
-        set({ kind: "stress", factor: request.body.multiplier }, request.body.actor, request.body.reason),
+        set({ kind: "stress", factor: request.body.multiplier }, actorOf(request), request.body.reason),
     );
   };

@@ -13,6 +13,7 @@ import {
   type StoredSimulation,
   simulationJob,
 } from "../../services/simulationRun.ts";
+import { actorOf } from "../access.ts";
 import { notFound, ProblemError, problemSchema } from "../problem.ts";
 
 const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,160}$/) });
@@ -124,7 +125,6 @@ export const simulationRoutes =
             yaml: z.string().min(1).max(1_000_000).optional().describe("or a candidate policy document"),
             model: z.string().min(1).max(64).optional(),
             asOf: z.iso.datetime().optional(),
-            by: z.string().min(1).max(128),
           }),
           response: {
             202: z.object({ id: z.string(), job: z.string() }),
@@ -134,7 +134,8 @@ export const simulationRoutes =
         },
       },
       async (request, reply) => {
-        const { policy, yaml, model, by } = request.body;
+        const { policy, yaml, model } = request.body;
+        const by = actorOf(request);
         const asOf = request.body.asOf === undefined ? undefined : Date.parse(request.body.asOf);
         if (policy === undefined && yaml === undefined && model === undefined)
           throw new ProblemError(

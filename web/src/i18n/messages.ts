@@ -217,7 +217,6 @@ export const en = {
   "simulation.candidatePolicy": "Candidate policy (YAML)",
   "simulation.hint":
     "Starts from the policy in force. Edit thresholds, tiers or rules, then run it over every open line; nothing is applied or sent.",
-  "simulation.by": "Run by",
   "simulation.run": "Run simulation",
   "simulation.running": "Deciding the book…",
   "simulation.compared": "Candidate {candidate} against {current} in force (model {model}) · report {id}",
@@ -297,7 +296,6 @@ export const en = {
   "review.outcome.reverse": "Reverse: cancel or undo the change",
   "review.reason": "Reason given to the borrower",
   "review.reasonHint": "Say what was weighed (at least 20 characters).",
-  "review.reviewer": "Reviewer",
   "review.submit": "Record decision",
 
   "action.none": "no change",
@@ -578,7 +576,6 @@ export const zh: Record<MessageKey, string> = {
   "simulation.candidatePolicy": "候选策略（YAML）",
   "simulation.hint":
     "以当前生效的策略为起点。修改阈值、等级或规则后，对所有未关闭额度运行；不会执行任何调整或发送通知。",
-  "simulation.by": "运行人",
   "simulation.run": "运行模拟",
   "simulation.running": "正在对全部额度决策…",
   "simulation.compared": "候选策略 {candidate} 对比当前策略 {current}（模型 {model}）· 报告 {id}",
@@ -657,7 +654,6 @@ export const zh: Record<MessageKey, string> = {
   "review.outcome.reverse": "撤销：取消或撤回调整",
   "review.reason": "告知借款人的理由",
   "review.reasonHint": "请说明考虑了哪些因素（至少 20 个字符）。",
-  "review.reviewer": "复核人",
   "review.submit": "记录决定",
 
   "action.none": "不变",

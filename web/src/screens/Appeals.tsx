@@ -58,7 +58,6 @@ type Outcome = "uphold" | "reverse";
 /** The reviewer's decision: uphold or reverse, with a reason that says what was weighed. */
 function DecideForm({ appeal, onDecided }: { appeal: AppealView; onDecided: (a: AppealView) => void }) {
   const { t } = useI18n();
-  const [reviewer, setReviewer] = useState("reviewer");
   const [outcome, setOutcome] = useState<Outcome>("uphold");
   const [reason, setReason] = useState("");
   const [sending, setSending] = useState(false);
@@ -66,8 +65,8 @@ function DecideForm({ appeal, onDecided }: { appeal: AppealView; onDecided: (a: 
   const submit = () => {
     setSending(true);
     setError(null);
+    // The reviewer is whoever is signed in: the server records the session's user, not a typed name.
     postJson<AppealView>(`/v1/appeals/${encodeURIComponent(appeal.appealId)}/decision`, {
-      reviewer,
       outcome,
       reason,
     }).then(
@@ -117,9 +116,6 @@ function DecideForm({ appeal, onDecided }: { appeal: AppealView; onDecided: (a: 
         />
       </label>
       <div className="filters">
-        <label>
-          {t("review.reviewer")} <input value={reviewer} onChange={(e) => setReviewer(e.target.value)} />
-        </label>
         <button type="submit" data-testid="decide-submit" disabled={sending || reason.trim() === ""}>
           {t("review.submit")}
         </button>

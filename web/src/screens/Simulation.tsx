@@ -240,7 +240,6 @@ async function reportWhenDone(id: string): Promise<SimulationView> {
 function Editor() {
   const { t } = useI18n();
   const [yaml, setYaml] = useState<string | null>(null);
-  const [by, setBy] = useState("analyst");
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<SimulationView | null>(null);
@@ -254,7 +253,8 @@ function Editor() {
     if (yaml === null) return;
     setRunning(true);
     setError(null);
-    postJson<{ id: string }>("/v1/simulations", { yaml, by })
+    // Run as the signed-in user: the server records the session's principal.
+    postJson<{ id: string }>("/v1/simulations", { yaml })
       .then(({ id }) => reportWhenDone(id))
       .then(
         (s) => {
@@ -290,14 +290,7 @@ function Editor() {
           onChange={(e) => setYaml(e.target.value)}
         />
         <div className="filters">
-          <label>
-            {t("simulation.by")} <input value={by} onChange={(e) => setBy(e.target.value)} />
-          </label>
-          <button
-            type="submit"
-            data-testid="run-simulation"
-            disabled={running || yaml === null || by.trim() === ""}
-          >
+          <button type="submit" data-testid="run-simulation" disabled={running || yaml === null}>
             {running ? t("simulation.running") : t("simulation.run")}
           </button>
         </div>
