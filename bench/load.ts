@@ -4,10 +4,13 @@
  * - events: POST /v1/events, each request a batch of events (logins, card transactions, bureau
  *   inquiries) for accounts opened beforehand; events/s counts only events in 2xx answers.
  * - decisions: POST /v1/accounts/:id/decisions, an analyst's decide-now with a fresh request id.
- * Prints req/s, events/s and latency percentiles; the issue's target (5,000 events/s with p99 under
- * 50 ms) is printed beside them. Asserts nothing about time.
+ * Events run twice: flat out (the most the server takes; latency is then mostly queueing behind
+ * the other connections) and paced at the target rate (`--rate` events/s spread over the same
+ * connections), which is where the issue's target (5,000 events/s with p99 under 50 ms) is judged.
+ * Prints req/s, events/s and latency percentiles. Asserts nothing about time.
  *
- *   npx tsx bench/load.ts [--accounts 5000] [--batch 25] [--connections 16] [--seconds 10] [--only sqlite|postgres]
+ *   npx tsx bench/load.ts [--accounts 5000] [--batch 25] [--connections 16] [--seconds 10] [--rate 5000]
+ *                         [--only sqlite|postgres]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import type { CreditEvent } from "../src/engine/events.ts";
-import { freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
+import { createKeyWithCli, freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
 import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
 
 const { values } = parseArgs({
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "25" },
     connections: { type: "string", default: "16" },
     seconds: { type: "string", default: "10" },
+    rate: { type: "string", default: "5000" },
     only: { type: "string" },
   },
 });
@@ -31,12 +35,13 @@ const accounts = Number(values.accounts);
 const batch = Number(values.batch);
 const connections = Number(values.connections);
 const seconds = Number(values.seconds);
+const pacedEventsPerSecond = Number(values.rate);
 const TARGET_EVENTS_PER_S = 5000;
 const TARGET_P99_MS = 50;
 
 const accountId = (i: number) => `load_${String(i).padStart(7, "0")}`;
 
-async function openAccounts(base: string, start: number): Promise<void> {
+async function openAccounts(base: string, key: string, start: number): Promise<void> {
   for (let i = 0; i < accounts; i += 1000) {
     const events: CreditEvent[] = [];
     for (let a = i; a < Math.min(accounts, i + 1000); a++) {
@@ -58,7 +63,7 @@ async function openAccounts(base: string, start: number): Promise<void> {
     }
     const response = await fetch(`${base}/v1/events`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
       body: JSON.stringify({ events }),
     });
     if (!response.ok) throw new Error(`opening accounts: HTTP ${response.status} ${await response.text()}`);
@@ -95,7 +100,7 @@ function eventBodies(start: number): () => string {
   };
 }
 
-function report(name: string, result: autocannon.Result, eventsPerRequest: number): void {
+function report(name: string, result: autocannon.Result, eventsPerRequest: number, judged: boolean): void {
   const ok = result["2xx"];
   const rps = ok / result.duration;
   const events = eventsPerRequest > 0 ? ` = ${Math.round(rps * eventsPerRequest)} events/s` : "";
@@ -103,7 +108,7 @@ function report(name: string, result: autocannon.Result, eventsPerRequest: numbe
     `${name.padEnd(22)} ${Math.round(rps)} req/s${events}; latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
       `max ${result.latency.max} ms; ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
   );
-  if (eventsPerRequest > 0) {
+  if (judged) {
     const met = rps * eventsPerRequest >= TARGET_EVENTS_PER_S && result.latency.p99 < TARGET_P99_MS;
     console.log(
       `${"".padEnd(22)} target ${TARGET_EVENTS_PER_S} events/s with p99 < ${TARGET_P99_MS} ms: ${met ? "MET" : "NOT MET"}`,
@@ -112,28 +117,36 @@ function report(name: string, result: autocannon.Result, eventsPerRequest: numbe
 }
 
 async function load(name: string, database: string): Promise<void> {
+  const integration = await createKeyWithCli(database, "integration", "load");
+  const analyst = await createKeyWithCli(database, "analyst", "load");
   const port = await freePort();
-  const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
+  // One analyst asking for thousands of re-decisions a second is the load here, not abuse.
+  const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"], {
+    HEADROOM_RATE_LIMIT_PER_CALLER: "1000000",
+  });
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHealthy(port, server);
     const start = Date.now() - 86_400_000;
-    await openAccounts(base, start);
+    await openAccounts(base, integration, start);
     const nextBody = eventBodies(start + 1000);
-    const events = await autocannon({
-      url: base,
-      connections,
-      duration: seconds,
-      requests: [
-        {
-          method: "POST",
-          path: "/v1/events",
-          headers: { "content-type": "application/json" },
-          setupRequest: (request) => ({ ...request, body: nextBody() }),
-        },
-      ],
-    });
-    report(`${name} events x${batch}`, events, batch);
+    const events = (overallRate?: number) =>
+      autocannon({
+        url: base,
+        connections,
+        duration: seconds,
+        ...(overallRate === undefined ? {} : { overallRate }),
+        requests: [
+          {
+            method: "POST",
+            path: "/v1/events",
+            headers: { "content-type": "application/json", authorization: `Bearer ${integration}` },
+            setupRequest: (request) => ({ ...request, body: nextBody() }),
+          },
+        ],
+      });
+    report(`${name} events x${batch}`, await events(), batch, false);
+    report(`${name} events paced`, await events(Math.round(pacedEventsPerSecond / batch)), batch, true);
     let r = 0;
     const decisions = await autocannon({
       url: base,
@@ -142,7 +155,7 @@ async function load(name: string, database: string): Promise<void> {
       requests: [
         {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", authorization: `Bearer ${analyst}` },
           setupRequest: (request) => {
             r++;
             return {
@@ -154,7 +167,7 @@ async function load(name: string, database: string): Promise<void> {
         },
       ],
     });
-    report(`${name} decide-now`, decisions, 0);
+    report(`${name} decide-now`, decisions, 0, false);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));
@@ -162,7 +175,7 @@ async function load(name: string, database: string): Promise<void> {
 }
 
 console.log(
-  `bench/load: ${accounts} accounts, ${connections} connections, ${seconds} s per run, events in batches of ${batch}, loopback`,
+  `bench/load: ${accounts} accounts, ${connections} connections, ${seconds} s per run, events in batches of ${batch} (flat out, then paced at ${pacedEventsPerSecond} events/s), loopback`,
 );
 if (values.only !== "postgres") {
   const dir = mkdtempSync(join(tmpdir(), "headroom-load-"));

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authenticate, ownerOf, type Principal, type Role, SESSION_COOKIE } from "../services/access.ts";
-import { recordApiAction } from "../services/actionLog.ts";
 import type { Headroom } from "../services/headroom.ts";
 import { ProblemError } from "./problem.ts";
 
@@ -120,7 +119,7 @@ export function installAccessControl(app: FastifyInstance, headroom: Headroom): 
       reply.statusCode >= 400
     )
       return payload;
-    await recordApiAction(headroom, principal, {
+    await headroom.actions.record(principal, {
       method: request.method,
       route: request.routeOptions.url ?? request.url,
       params: request.params as Record<string, string>,

@@ -17,6 +17,30 @@ export interface RateLimitSettings {
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = { perCaller: 30, perBorrower: 10, windowMs: 60_000 };
 
+const MAX_PER_MINUTE = 1_000_000;
+
+/**
+ * The limits an operator set: `HEADROOM_RATE_LIMIT_PER_CALLER` and `..._PER_BORROWER`, each a
+ * number of sensitive requests per minute; unset ones keep their default.
+ */
+export function rateLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimitSettings {
+  const perMinute = (name: string, fallback: number): number => {
+    const text = env[name];
+    if (text === undefined || text === "") return fallback;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_PER_MINUTE)
+      throw new Error(
+        `${name} must be a whole number of requests per minute from 1 to ${MAX_PER_MINUTE}, not "${text}"`,
+      );
+    return value;
+  };
+  return {
+    perCaller: perMinute("HEADROOM_RATE_LIMIT_PER_CALLER", DEFAULT_RATE_LIMITS.perCaller),
+    perBorrower: perMinute("HEADROOM_RATE_LIMIT_PER_BORROWER", DEFAULT_RATE_LIMITS.perBorrower),
+    windowMs: DEFAULT_RATE_LIMITS.windowMs,
+  };
+}
+
 declare module "fastify" {
   interface FastifyContextConfig {
     sensitive?: boolean;

@@ -1,6 +1,7 @@
 import { SingleBar } from "cli-progress";
 import pino from "pino";
 import { collectDefaultMetrics } from "prom-client";
+import { rateLimitsFromEnv } from "../api/rateLimits.ts";
 import { buildServer } from "../api/server.ts";
 import { isoDate } from "../engine/time.ts";
 import { verifyLedger } from "../services/audit.ts";
@@ -62,7 +63,7 @@ async function demo(
 
 async function serve(headroom: Headroom, host: string, port: number, background = true): Promise<void> {
   const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
-  const app = await buildServer(headroom, { logger: true });
+  const app = await buildServer(headroom, { logger: true, rateLimits: rateLimitsFromEnv() });
   collectDefaultMetrics({ register: headroom.metrics.registry });
   // Listen first: a backlog the background loops start on (a fresh demo's notices, the ledger's
   // first checkpoints) must not keep the API from answering.

@@ -1,4 +1,5 @@
 import { openStore, type StoreOptions } from "../store/connect.ts";
+import { ApiActionLog } from "./actionLog.ts";
 import { EventIntake } from "./eventIntake.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { Metrics } from "./metrics.ts";
@@ -8,6 +9,8 @@ import { loadActiveEngine } from "./policyVersions.ts";
 export interface Headroom extends IngestDeps {
   /** Where concurrent batches enter, so they can commit together. */
   intake: EventIntake;
+  /** Where the API seals each principal's writes (concurrent ones commit together). */
+  actions: ApiActionLog;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -38,5 +41,11 @@ export async function openHeadroom(
       .executeTakeFirst();
     set(Number(row?.n ?? 0));
   });
-  return { ...deps, intake: new EventIntake(deps, metrics), metrics, close: () => store.close() };
+  return {
+    ...deps,
+    intake: new EventIntake(deps, metrics),
+    actions: new ApiActionLog(deps),
+    metrics,
+    close: () => store.close(),
+  };
 }

@@ -57,6 +57,8 @@ export function startWalCheckpointer(file: string): WalCheckpointer {
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   return {
     stop: async () => {
+      // Referenced again, or a process with nothing else left to do would end before it stopped.
+      worker.ref();
       worker.postMessage("stop");
       await exited;
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_RATE_LIMITS, rateLimitsFromEnv } from "../../src/api/rateLimits.ts";
 import { buildServer } from "../../src/api/server.ts";
 import { upsertUser } from "../../src/services/access.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
@@ -83,5 +84,22 @@ describe("rate limits on sensitive flows", () => {
       app.inject({ method: "POST", url: "/v1/session", payload: { username: "vic", password } });
     for (const p of ["guess-1", "guess-2", "guess-3"]) expect((await guess(p)).statusCode).toBe(401);
     expect((await guess("a long enough password")).statusCode).toBe(429);
+  });
+});
+
+describe("rate limits an operator sets", () => {
+  it("reads per-minute limits from the environment and keeps defaults for unset ones", () => {
+    expect(rateLimitsFromEnv({})).toEqual(DEFAULT_RATE_LIMITS);
+    expect(rateLimitsFromEnv({ HEADROOM_RATE_LIMIT_PER_CALLER: "500" })).toEqual({
+      ...DEFAULT_RATE_LIMITS,
+      perCaller: 500,
+    });
+  });
+
+  it("refuses a limit that is not a whole number of requests per minute, naming the variable", () => {
+    for (const bad of ["0", "-3", "2.5", "lots", "1e9"])
+      expect(() => rateLimitsFromEnv({ HEADROOM_RATE_LIMIT_PER_BORROWER: bad })).toThrow(
+        /HEADROOM_RATE_LIMIT_PER_BORROWER must be a whole number/,
+      );
   });
 });
