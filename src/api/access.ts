@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authenticate, ownerOf, type Principal, type Role, SESSION_COOKIE } from "../services/access.ts";
+import { type ApiAction, apiActionRow } from "../services/actionLog.ts";
 import type { Headroom } from "../services/headroom.ts";
+import type { ApiActionTable } from "../store/schema.ts";
 import { ProblemError } from "./problem.ts";
 
 /**
@@ -59,6 +61,26 @@ export function actorOf(request: FastifyRequest): string {
   return request.principal.id;
 }
 
+const sealedWithEffects = new WeakSet<FastifyRequest>();
+
+/**
+ * The record of this request's write, for a route that commits it in the same transaction as the
+ * write itself (the event intake) rather than after; the hook then records nothing more.
+ */
+export function actionSealedWithEffects(request: FastifyRequest, clock: () => number): ApiActionTable {
+  if (request.principal === null) throw unauthenticated();
+  sealedWithEffects.add(request);
+  return apiActionRow(request.principal, requestAction(request, SUCCESS), clock());
+}
+const SUCCESS = 200;
+
+const requestAction = (request: FastifyRequest, status: number): ApiAction => ({
+  method: request.method,
+  route: request.routeOptions.url ?? request.url,
+  params: request.params as Record<string, string>,
+  status,
+});
+
 /** The credentials a request carries: a bearer API key wins over a session cookie. */
 export async function principalOf(headroom: Headroom, request: FastifyRequest): Promise<Principal | null> {
   const auth = request.headers.authorization;
@@ -116,15 +138,11 @@ export function installAccessControl(app: FastifyInstance, headroom: Headroom): 
       principal === null ||
       request.method === "GET" ||
       request.method === "HEAD" ||
-      reply.statusCode >= 400
+      reply.statusCode >= 400 ||
+      sealedWithEffects.has(request)
     )
       return payload;
-    await headroom.actions.record(principal, {
-      method: request.method,
-      route: request.routeOptions.url ?? request.url,
-      params: request.params as Record<string, string>,
-      status: reply.statusCode,
-    });
+    await headroom.actions.record(principal, requestAction(request, reply.statusCode));
     return payload;
   });
 }

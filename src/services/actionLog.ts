@@ -10,6 +10,27 @@ export function apiActionBodyHash(a: ApiActionTable): string {
   return bodyHash([a.id, a.principal, a.role, a.method, a.route, a.params, a.status, a.at]);
 }
 
+export interface ApiAction {
+  method: string;
+  route: string;
+  params: Record<string, string>;
+  status: number;
+}
+
+/** The record of one write by a principal, as stored and sealed. */
+export function apiActionRow(principal: Principal, action: ApiAction, at: number): ApiActionTable {
+  return {
+    id: `act_${randomUUID()}`,
+    principal: principal.id,
+    role: principal.role,
+    method: action.method,
+    route: action.route,
+    params: JSON.stringify(action.params),
+    status: action.status,
+    at,
+  };
+}
+
 /** Most actions one transaction records (one multi-row insert stays well under SQLite's limits). */
 const MAX_ACTIONS_PER_TRANSACTION = 100;
 
@@ -25,20 +46,8 @@ export class ApiActionLog {
     this.actions = new GroupCommit((rows) => this.commit(rows), MAX_ACTIONS_PER_TRANSACTION);
   }
 
-  record(
-    principal: Principal,
-    action: { method: string; route: string; params: Record<string, string>; status: number },
-  ): Promise<string> {
-    return this.actions.submit({
-      id: `act_${randomUUID()}`,
-      principal: principal.id,
-      role: principal.role,
-      method: action.method,
-      route: action.route,
-      params: JSON.stringify(action.params),
-      status: action.status,
-      at: this.deps.clock(),
-    });
+  record(principal: Principal, action: ApiAction): Promise<string> {
+    return this.actions.submit(apiActionRow(principal, action, this.deps.clock()));
   }
 
   private commit(rows: ApiActionTable[]): Promise<string[]> {

@@ -5,7 +5,8 @@ import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
-import type { Database, RefusedEventTable } from "../store/schema.ts";
+import type { ApiActionTable, Database, RefusedEventTable } from "../store/schema.ts";
+import { apiActionBodyHash } from "./actionLog.ts";
 import { BudgetBook } from "./budgetBook.ts";
 import { classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
@@ -64,6 +65,8 @@ export const MAX_EVENTS_PER_TRANSACTION = 8 * MAX_EVENTS_PER_BATCH;
 export async function ingestBatches(
   deps: IngestDeps,
   batches: readonly (readonly CreditEvent[])[],
+  /** The records of the requests that sent them, committed and sealed with their effects. */
+  senders: readonly ApiActionTable[] = [],
 ): Promise<IngestResult[]> {
   for (const batch of batches) {
     if (batch.length > MAX_EVENTS_PER_BATCH) {
@@ -246,6 +249,7 @@ export async function ingestBatches(
             .execute();
         }
       }
+      for (const sender of senders) writes.recordApiAction(sender, apiActionBodyHash(sender));
       await saveLines(trx, lines.values(), recordedAt);
       await writes.flush(trx, store);
 

@@ -3,6 +3,7 @@ import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
 import type {
+  ApiActionTable,
   BudgetQueueTable,
   Database,
   DecisionRecourseTable,
@@ -114,6 +115,8 @@ export class WriteSet {
   readonly rateChanges: RateChangeTable[] = [];
   /** Announced decisions withdrawn before they took effect (a rate rise no longer priced). */
   readonly withdrawn: string[] = [];
+  /** Who asked for these writes, when a request's record commits with its effects (actionLog.ts). */
+  readonly apiActions: ApiActionTable[] = [];
   private readonly sealed: Sealed[] = [];
 
   /** `budgets`: the exposure budgets increases must fit in; without it, increases are not capped. */
@@ -368,7 +371,19 @@ export class WriteSet {
         .values(this.queued.slice(i, i + ROWS_PER_STATEMENT))
         .execute();
     }
+    for (let i = 0; i < this.apiActions.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto("api_actions")
+        .values(this.apiActions.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+    }
     await appendToLedger(trx, store, [...this.sealed, ...noticeSeals], this.recordedAt);
+  }
+
+  /** The record of the request behind this transaction, sealed with its effects. */
+  recordApiAction(row: ApiActionTable, bodyHash: string): void {
+    this.apiActions.push(row);
+    this.sealed.push({ kind: "api_action", refId: row.id, bodyHash });
   }
 }
 

@@ -240,6 +240,60 @@ describe("authorization matrix: every route in /openapi.json against every role"
       .execute();
   });
 
+  it("commits a batch of events and the record of who sent it in one transaction, one seal apart", async () => {
+    const before = await headroom.store.db.selectFrom("api_actions").select("id").execute();
+    const sent = await as.integration({
+      method: "POST",
+      url: "/v1/events",
+      payload: {
+        events: [
+          {
+            id: "login-sealed",
+            accountId: "acc-a",
+            type: "login",
+            occurredAt: new Date(T0 + 2 * DAY).toISOString(),
+            data: { deviceId: "d1", anomalous: false },
+          },
+        ],
+      },
+    });
+    expect(sent.statusCode, sent.body).toBe(200);
+    const actions = await headroom.store.db
+      .selectFrom("api_actions")
+      .selectAll()
+      .where(
+        "id",
+        "not in",
+        before.map((a) => a.id),
+      )
+      .execute();
+    expect(actions).toMatchObject([
+      { role: "integration", method: "POST", route: "/v1/events", status: 200 },
+    ]);
+    const seal = await headroom.store.db
+      .selectFrom("ledger")
+      .selectAll()
+      .where("ref_id", "=", actions[0]?.id ?? "")
+      .executeTakeFirstOrThrow();
+    const event = await headroom.store.db
+      .selectFrom("events")
+      .select("recorded_at")
+      .where("event_id", "=", "login-sealed")
+      .executeTakeFirstOrThrow();
+    expect(seal.recorded_at).toBe(event.recorded_at);
+    // A refused batch is not an action.
+    const refused = await as.integration({
+      method: "POST",
+      url: "/v1/events",
+      payload: { events: [{ id: "x" }] },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(await headroom.store.db.selectFrom("api_actions").select("id").execute()).toHaveLength(
+      before.length + 1,
+    );
+    expect((await verifyLedger(headroom.store)).problems).toEqual([]);
+  });
+
   it("signs console users in with a session cookie, and out again", async () => {
     await upsertUser(
       headroom.store,

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { creditEvent, MAX_EVENTS_PER_BATCH } from "../../engine/events.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { actionSealedWithEffects } from "../access.ts";
 import { problemSchema } from "../problem.ts";
 
 const outcome = z.object({
@@ -39,6 +40,7 @@ export const eventRoutes =
           },
         },
       },
-      async (request) => headroom.intake.submit(request.body.events),
+      async (request) =>
+        headroom.intake.submit(request.body.events, actionSealedWithEffects(request, headroom.clock)),
     );
   };
