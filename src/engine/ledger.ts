@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * The hash chain: each ledger entry commits to its predecessor, its position, what kind of record
@@ -15,8 +15,9 @@ export interface LedgerEntry {
   recordedAt: number;
 }
 
+/** One-shot hashing: about twice as fast as a Hash object for short texts (Node >= 20.12). */
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 export function chainHash(entry: LedgerEntry): string {

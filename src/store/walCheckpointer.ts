@@ -5,9 +5,10 @@ import { Worker } from "node:worker_threads";
 const CHECKPOINT_INTERVAL_MS = 100;
 /**
  * The writer's own fallback: were the background thread to stop, the writer checkpoints once the
- * WAL holds this many pages (4 KiB each), so the WAL stays bounded either way.
+ * WAL holds this many pages (16 KiB each on files Headroom created; 4 KiB on older ones), so the
+ * WAL stays bounded (about 200 MB) either way.
  */
-export const FALLBACK_AUTOCHECKPOINT_PAGES = 50_000;
+export const FALLBACK_AUTOCHECKPOINT_PAGES = 12_500;
 
 /*
  * Plain CommonJS so that it runs the same under tsx, vitest and node. A PASSIVE checkpoint never
