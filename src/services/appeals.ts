@@ -560,7 +560,7 @@ export async function decideAppeal(
           now,
         ),
       );
-      await saveLines(trx, lines.values(), now);
+      await saveLines(trx, deps.store, lines.values(), now);
       await writes.flush(trx, deps.store);
       return { appeal: decided, evidence: (await evidenceOf(trx, [appealId])).get(appealId) ?? [] };
     }),

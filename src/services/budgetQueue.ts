@@ -60,7 +60,7 @@ export async function drainBudgetQueue(deps: IngestDeps): Promise<{ granted: num
         writes.record(line, input, decision, `budget:${entry.id}`, "spent");
         granted++;
       }
-      await saveLines(trx, lines.values(), now);
+      await saveLines(trx, store, lines.values(), now);
       await writes.flush(trx, store);
       return { granted, lapsed };
     }),

@@ -37,7 +37,7 @@ export async function decideAccountNow(
       const decision = decide(input, contextFor(deps.engine, input.accountId), now);
       const row = writes.record(line, input, decision, key);
       repriceLine(writes, line, input, decision, key);
-      await saveLines(trx, lines.values(), now);
+      await saveLines(trx, deps.store, lines.values(), now);
       await writes.flush(trx, deps.store);
       return { decisionId: row.id, created: true };
     }),

@@ -63,7 +63,7 @@ export async function applyDueActions(deps: IngestDeps): Promise<{ applied: numb
           }
           await trx.updateTable("decisions").set({ status }).where("id", "=", decision.id).execute();
         }
-        await saveLines(trx, lines.values(), now);
+        await saveLines(trx, store, lines.values(), now);
         await writes.flush(trx, store);
         return due.length < DUE_CHUNK;
       }),

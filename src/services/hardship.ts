@@ -265,7 +265,7 @@ export async function answerOffer(
           if (line !== undefined) {
             deferDues(line.state, { from: at, until: addMonths(at, relief.months), programId });
             line.stateChanged = true;
-            await saveLines(trx, lines.values(), at);
+            await saveLines(trx, deps.store, lines.values(), at);
           }
         }
         const notice = borrowerNotice(

@@ -5,6 +5,7 @@ import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store } from "../store/connect.ts";
+import { insertRows, ROWS_PER_STATEMENT } from "../store/rowInserts.ts";
 import type { ApiActionTable, Database, RefusedEventTable } from "../store/schema.ts";
 import { apiActionBodyHash } from "./actionLog.ts";
 import { BudgetBook } from "./budgetBook.ts";
@@ -41,8 +42,6 @@ export interface IngestDeps {
    */
   fence?: (trx: Transaction<Database>) => Promise<void>;
 }
-
-const ROWS_PER_STATEMENT = 200;
 
 /**
  * Takes one batch of already-validated events through the decision loop in one transaction:
@@ -214,23 +213,20 @@ export async function ingestBatches(
         repriceLine(writes, line, input, decision, key);
       }
 
-      for (let i = 0; i < accepted.length; i += ROWS_PER_STATEMENT) {
-        const rows = accepted.slice(i, i + ROWS_PER_STATEMENT).map(({ event, at }) => ({
+      await insertRows(
+        trx,
+        store.dialect,
+        "events",
+        accepted.map(({ event, at }) => ({
           event_id: event.id,
           account_id: event.accountId,
           type: event.type,
           occurred_at: at,
           recorded_at: recordedAt,
           payload: JSON.stringify(event.data),
-        }));
-        await trx.insertInto("events").values(rows).execute();
-      }
-      for (let i = 0; i < refused.length; i += ROWS_PER_STATEMENT) {
-        await trx
-          .insertInto("refused_events")
-          .values(refused.slice(i, i + ROWS_PER_STATEMENT))
-          .execute();
-      }
+        })),
+      );
+      await insertRows(trx, store.dialect, "refused_events", refused);
       if (newBorrowers.size > 0) {
         const rows = [...newBorrowers.values()].map((e) => ({
           id: e.data.borrowerId,
@@ -241,16 +237,13 @@ export async function ingestBatches(
           opt_out_automated: e.data.optOutAutomated ? 1 : 0,
           created_at: Date.parse(e.occurredAt),
         }));
-        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-          await trx
-            .insertInto("borrowers")
-            .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-            .onConflict((oc) => oc.column("id").doNothing())
-            .execute();
-        }
+        await insertRows(trx, store.dialect, "borrowers", rows, {
+          name: "known borrower kept",
+          apply: (q) => q.onConflict((oc) => oc.column("id").doNothing()),
+        });
       }
       for (const sender of senders) writes.recordApiAction(sender, apiActionBodyHash(sender));
-      await saveLines(trx, lines.values(), recordedAt);
+      await saveLines(trx, store, lines.values(), recordedAt);
       await writes.flush(trx, store);
 
       // A repeat of an id, in its own batch or a later one of the group, is a duplicate of the first.

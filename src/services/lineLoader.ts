@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import type { FeatureState } from "../engine/features.ts";
 import type { Store } from "../store/connect.ts";
+import { insertRows, type RowConflict } from "../store/rowInserts.ts";
 import type { Database } from "../store/schema.ts";
 import { type LineScope, lockBudgets } from "./budgetBook.ts";
 import type { LineRecord } from "./lineBook.ts";
@@ -45,11 +46,10 @@ export async function loadLines(
   return lines;
 }
 
-const ROWS_PER_STATEMENT = 200;
-
 /** Writes back the lines (with their feature state) a transaction changed. */
 export async function saveLines(
   trx: Transaction<Database>,
+  store: Store,
   lines: Iterable<LineRecord>,
   at: number,
 ): Promise<void> {
@@ -62,27 +62,27 @@ export async function saveLines(
     }
     changedLines.push(line.row);
   }
-  for (let i = 0; i < changedLines.length; i += ROWS_PER_STATEMENT) {
-    await trx
-      .insertInto("credit_lines")
-      .values(changedLines.slice(i, i + ROWS_PER_STATEMENT))
-      .onConflict((oc) =>
-        oc.column("account_id").doUpdateSet((eb) => ({
-          status: eb.ref("excluded.status"),
-          limit_amount: eb.ref("excluded.limit_amount"),
-          balance: eb.ref("excluded.balance"),
-          last_change_at: eb.ref("excluded.last_change_at"),
-          recent_limits: eb.ref("excluded.recent_limits"),
-          pending_decision_id: eb.ref("excluded.pending_decision_id"),
-          pending_action: eb.ref("excluded.pending_action"),
-          features: eb.ref("excluded.features"),
-          rate_terms: eb.ref("excluded.rate_terms"),
-          updated_at: eb.ref("excluded.updated_at"),
-        })),
-      )
-      .execute();
-  }
+  await insertRows(trx, store.dialect, "credit_lines", changedLines, LINE_UPSERT);
 }
+
+const LINE_UPSERT: RowConflict<"credit_lines"> = {
+  name: "line upsert",
+  apply: (query) =>
+    query.onConflict((oc) =>
+      oc.column("account_id").doUpdateSet((eb) => ({
+        status: eb.ref("excluded.status"),
+        limit_amount: eb.ref("excluded.limit_amount"),
+        balance: eb.ref("excluded.balance"),
+        last_change_at: eb.ref("excluded.last_change_at"),
+        recent_limits: eb.ref("excluded.recent_limits"),
+        pending_decision_id: eb.ref("excluded.pending_decision_id"),
+        pending_action: eb.ref("excluded.pending_action"),
+        features: eb.ref("excluded.features"),
+        rate_terms: eb.ref("excluded.rate_terms"),
+        updated_at: eb.ref("excluded.updated_at"),
+      })),
+    ),
+};
 
 const BOOK_PAGE = 1_000;
 

@@ -1,10 +1,8 @@
 import type { Kysely, Transaction } from "kysely";
 import { bodyHash } from "../engine/ledger.ts";
+import { ROWS_PER_STATEMENT } from "../store/rowInserts.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import type { Sealed } from "./writeSet.ts";
-
-/** Chunk size for multi-row statements: well under SQLite's 32,766 bound variables. */
-const ROWS_PER_STATEMENT = 200;
 
 /**
  * The seal covers what the borrower is told and when; the delivery status, attempts and errors

@@ -208,7 +208,7 @@ async function checkPlans(deps: IngestDeps): Promise<{ checked: number; reopened
               ),
             );
         }
-        await saveLines(trx, lines.values(), now);
+        await saveLines(trx, deps.store, lines.values(), now);
         await writes.flush(trx, deps.store);
         return { plans, reopened };
       }),

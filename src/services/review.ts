@@ -64,7 +64,7 @@ export async function runReview(
           budgets: await BudgetBook.open(trx),
           measures: await classMeasuresIn(trx),
         });
-        await saveLines(trx, lines.values(), now);
+        await saveLines(trx, store, lines.values(), now);
         await writes.flush(trx, store);
         const last = ids[ids.length - 1]?.account_id;
         const next = ids.length < REVIEW_CHUNK || last === undefined ? DONE : last;

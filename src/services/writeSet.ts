@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
+import { insertRows, ROWS_PER_STATEMENT } from "../store/rowInserts.ts";
 import type {
   ApiActionTable,
   BudgetQueueTable,
@@ -36,9 +37,6 @@ export interface Sealed {
   refId: string;
   bodyHash: string;
 }
-
-/** Chunk size for multi-row statements: well under SQLite's 32,766 bound variables. */
-const ROWS_PER_STATEMENT = 200;
 
 /**
  * The seal covers everything decided; the status (scheduled -> applied) moves later and is
@@ -317,31 +315,11 @@ export class WriteSet {
   }
 
   async flush(trx: Transaction<Database> | Kysely<Database>, store: Store): Promise<void> {
-    for (let i = 0; i < this.decisions.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("decisions")
-        .values(this.decisions.slice(i, i + ROWS_PER_STATEMENT))
-        .execute();
-    }
-    for (let i = 0; i < this.lineChanges.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("line_changes")
-        .values(this.lineChanges.slice(i, i + ROWS_PER_STATEMENT))
-        .execute();
-    }
+    await insertRows(trx, store.dialect, "decisions", this.decisions);
+    await insertRows(trx, store.dialect, "line_changes", this.lineChanges);
     const noticeSeals = await writeNotices(trx, this.outbox);
-    for (let i = 0; i < this.drawdowns.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("drawdowns")
-        .values(this.drawdowns.slice(i, i + ROWS_PER_STATEMENT))
-        .execute();
-    }
-    for (let i = 0; i < this.rateChanges.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("rate_changes")
-        .values(this.rateChanges.slice(i, i + ROWS_PER_STATEMENT))
-        .execute();
-    }
+    await insertRows(trx, store.dialect, "drawdowns", this.drawdowns);
+    await insertRows(trx, store.dialect, "rate_changes", this.rateChanges);
     for (let i = 0; i < this.withdrawn.length; i += ROWS_PER_STATEMENT) {
       await trx
         .updateTable("decisions")
@@ -350,13 +328,7 @@ export class WriteSet {
         .where("status", "in", ["scheduled", "appealed", "pending_review"])
         .execute();
     }
-    const recourse = [...this.recourse.values()];
-    for (let i = 0; i < recourse.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("decision_recourse")
-        .values(recourse.slice(i, i + ROWS_PER_STATEMENT))
-        .execute();
-    }
+    await insertRows(trx, store.dialect, "decision_recourse", [...this.recourse.values()]);
     for (const [accountId, settled] of this.queueSettled) {
       await trx
         .updateTable("budget_queue")
@@ -365,18 +337,8 @@ export class WriteSet {
         .where("status", "=", "waiting")
         .execute();
     }
-    for (let i = 0; i < this.queued.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("budget_queue")
-        .values(this.queued.slice(i, i + ROWS_PER_STATEMENT))
-        .execute();
-    }
-    for (let i = 0; i < this.apiActions.length; i += ROWS_PER_STATEMENT) {
-      await trx
-        .insertInto("api_actions")
-        .values(this.apiActions.slice(i, i + ROWS_PER_STATEMENT))
-        .execute();
-    }
+    await insertRows(trx, store.dialect, "budget_queue", this.queued);
+    await insertRows(trx, store.dialect, "api_actions", this.apiActions);
     await appendToLedger(trx, store, [...this.sealed, ...noticeSeals], this.recordedAt);
   }
 
@@ -422,11 +384,6 @@ export async function appendToLedger(
       recorded_at: recordedAt,
     };
   });
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    await trx
-      .insertInto("ledger")
-      .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-      .execute();
-  }
+  await insertRows(trx, store.dialect, "ledger", rows);
   await trx.updateTable("ledger_head").set({ seq, hash: prevHash }).where("id", "=", 1).execute();
 }
