@@ -4,9 +4,10 @@ import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
-import type { Store } from "../store/connect.ts";
-import { insertRows, ROWS_PER_STATEMENT } from "../store/rowInserts.ts";
+import type { Store, StoreDialect } from "../store/connect.ts";
+import { insertRows } from "../store/rowInserts.ts";
 import type { ApiActionTable, Database, RefusedEventTable } from "../store/schema.ts";
+import { runShaped, statementChunks } from "../store/shapedStatements.ts";
 import { apiActionBodyHash } from "./actionLog.ts";
 import { BudgetBook } from "./budgetBook.ts";
 import { classMeasuresIn } from "./classMeasures.ts";
@@ -116,8 +117,8 @@ export async function ingestBatches(
       // judged again would read the line as later events left it, and could accept, out of
       // order, a drawdown that was refused (a redelivered stream batch, a retried request).
       const seen = new Set<string>();
-      for (let i = 0; i < known.length; i += ROWS_PER_STATEMENT) {
-        const keys = known.slice(i, i + ROWS_PER_STATEMENT).map((e) => [e.accountId, e.id] as const);
+      for (const chunk of statementChunks(known)) {
+        const keys = chunk.map((e) => [e.accountId, e.id] as const);
         const taken = (table: "events" | "refused_events") =>
           trx
             .selectFrom(table)
@@ -129,7 +130,13 @@ export async function ingestBatches(
                 keys.map((k) => eb.tuple(...k)),
               ),
             );
-        const rows = await taken("events").unionAll(taken("refused_events")).execute();
+        const flat = keys.flat();
+        const { rows } = await runShaped(
+          trx,
+          `${store.dialect}|events taken|${keys.length}`,
+          [...flat, ...flat],
+          () => taken("events").unionAll(taken("refused_events")),
+        );
         for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));
       }
 
@@ -147,7 +154,7 @@ export async function ingestBatches(
 
       const writes = new WriteSet(engine, recordedAt, budgets);
       const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
-      const consented = await bureauConsents(trx, lines, fresh);
+      const consented = await bureauConsents(trx, store.dialect, lines, fresh);
       const accepted: { event: CreditEvent; at: number }[] = [];
       const refused: RefusedEventTable[] = [];
       for (const { event, at } of fresh) {
@@ -349,6 +356,7 @@ const BUREAU_EVENTS: ReadonlySet<CreditEvent["type"]> = new Set([
 /** The borrowers (of lines with bureau events in this batch) who consented to bureau data. */
 async function bureauConsents(
   trx: Transaction<Database>,
+  dialect: StoreDialect,
   lines: Map<string, LineRecord>,
   fresh: readonly { event: CreditEvent }[],
 ): Promise<Set<string>> {
@@ -357,14 +365,14 @@ async function bureauConsents(
     const line = lines.get(event.accountId);
     if (line !== undefined && BUREAU_EVENTS.has(event.type)) borrowers.add(line.row.borrower_id);
   }
-  if (borrowers.size === 0) return new Set();
-  const rows = await trx
-    .selectFrom("borrowers")
-    .select("id")
-    .where("id", "in", [...borrowers])
-    .where("consent_bureau", "=", 1)
-    .execute();
-  return new Set(rows.map((r) => r.id));
+  const consenting = new Set<string>();
+  for (const ids of statementChunks([...borrowers])) {
+    const { rows } = await runShaped(trx, `${dialect}|bureau consents|${ids.length}`, [...ids, 1], () =>
+      trx.selectFrom("borrowers").select("id").where("id", "in", ids).where("consent_bureau", "=", 1),
+    );
+    for (const r of rows) consenting.add(r.id);
+  }
+  return consenting;
 }
 
 /** External (bureau) data is taken only under the borrower's consent and with a purpose tag. */

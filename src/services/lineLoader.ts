@@ -3,10 +3,9 @@ import type { FeatureState } from "../engine/features.ts";
 import type { Store } from "../store/connect.ts";
 import { insertRows, type RowConflict } from "../store/rowInserts.ts";
 import type { Database } from "../store/schema.ts";
+import { runShaped, statementChunks } from "../store/shapedStatements.ts";
 import { type LineScope, lockBudgets } from "./budgetBook.ts";
 import type { LineRecord } from "./lineBook.ts";
-
-const IDS_PER_QUERY = 500;
 
 /**
  * Loads lines with their feature state and opt-out flag; locks them on PostgreSQL, then the
@@ -19,16 +18,18 @@ export async function loadLines(
   opening: readonly LineScope[] = [],
 ): Promise<Map<string, LineRecord>> {
   const lines = new Map<string, LineRecord>();
-  for (let i = 0; i < accountIds.length; i += IDS_PER_QUERY) {
-    const ids = accountIds.slice(i, i + IDS_PER_QUERY);
-    let query = trx
-      .selectFrom("credit_lines")
-      .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
-      .selectAll("credit_lines")
-      .select("borrowers.opt_out_automated")
-      .where("credit_lines.account_id", "in", ids);
-    if (store.dialect === "postgres") query = query.forUpdate("credit_lines");
-    for (const r of await query.execute()) {
+  for (const ids of statementChunks(accountIds)) {
+    const query = () => {
+      const read = trx
+        .selectFrom("credit_lines")
+        .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
+        .selectAll("credit_lines")
+        .select("borrowers.opt_out_automated")
+        .where("credit_lines.account_id", "in", ids);
+      return store.dialect === "postgres" ? read.forUpdate("credit_lines") : read;
+    };
+    const { rows } = await runShaped(trx, `${store.dialect}|load lines|${ids.length}`, ids, query);
+    for (const r of rows) {
       const { opt_out_automated, ...row } = r;
       lines.set(row.account_id, {
         row,

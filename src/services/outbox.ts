@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import { bodyHash } from "../engine/ledger.ts";
-import { ROWS_PER_STATEMENT } from "../store/rowInserts.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
+import { statementChunks } from "../store/shapedStatements.ts";
 import type { Sealed } from "./writeSet.ts";
 
 /**
@@ -22,8 +22,7 @@ export async function writeNotices(
   notices: readonly OutboxTable[],
 ): Promise<Sealed[]> {
   const seals: Sealed[] = [];
-  for (let i = 0; i < notices.length; i += ROWS_PER_STATEMENT) {
-    const chunk = notices.slice(i, i + ROWS_PER_STATEMENT);
+  for (const chunk of statementChunks(notices)) {
     const written = await trx
       .insertInto("outbox")
       .values(chunk)

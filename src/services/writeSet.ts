@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import type { Store } from "../store/connect.ts";
-import { insertRows, ROWS_PER_STATEMENT } from "../store/rowInserts.ts";
+import { insertRows } from "../store/rowInserts.ts";
 import type {
   ApiActionTable,
   BudgetQueueTable,
@@ -14,6 +14,7 @@ import type {
   OutboxTable,
   RateChangeTable,
 } from "../store/schema.ts";
+import { ROWS_PER_STATEMENT } from "../store/shapedStatements.ts";
 import type { BudgetBook } from "./budgetBook.ts";
 import { classWideNotice } from "./classMeasures.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
