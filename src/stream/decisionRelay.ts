@@ -1,9 +1,4 @@
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
-import type { Store } from "../store/connect.ts";
-import { decisionSubject } from "./jetstream.ts";
-import { partitionOf } from "./partitions.ts";
-
-const PAGE = 1000;
+import type { RelaySource } from "./ledgerRelay.ts";
 
 export const relayJob = (stream: string) => `relay:${stream}`;
 
@@ -25,28 +20,11 @@ export interface DecisionMessage {
   effectiveAt: string;
 }
 
-/**
- * Publishes committed decisions to `<stream>_DECISIONS`, on the account's partition, in ledger
- * order. The ledger is the commit order (its head row is locked by every writer), so a cursor on
- * its sequence misses nothing. The cursor moves only after the stream acknowledged the page; a
- * relay killed in between publishes the page again under the same message ids, which the stream
- * drops as duplicates within its window. Returns how many decisions were published in this pass.
- */
-export async function relayDecisions(
-  store: Store,
-  js: JetStreamClient,
-  target: { stream: string; partitions: number },
-  clock: () => number,
-): Promise<number> {
-  const job = relayJob(target.stream);
-  let relayed = 0;
-  for (;;) {
-    const cursorRow = await store.db
-      .selectFrom("job_cursors")
-      .select("cursor")
-      .where("job", "=", job)
-      .executeTakeFirst();
-    const after = Number(cursorRow?.cursor ?? 0);
+/** Decisions in ledger order; the cursor key predates notices and is kept so relays resume. */
+export const decisionSource: RelaySource = {
+  what: "decisions",
+  job: relayJob,
+  async page(store, after, limit) {
     const rows = await store.db
       .selectFrom("ledger")
       .innerJoin("decisions", "decisions.id", "ledger.ref_id")
@@ -69,10 +47,9 @@ export async function relayDecisions(
       .where("ledger.kind", "=", "decision")
       .where("ledger.seq", ">", after)
       .orderBy("ledger.seq")
-      .limit(PAGE)
+      .limit(limit)
       .execute();
-    if (rows.length === 0) return relayed;
-    const acks: Promise<PubAck>[] = rows.map((r) => {
+    return rows.map((r) => {
       const message: DecisionMessage = {
         ledgerSeq: r.seq,
         decisionId: r.id,
@@ -89,20 +66,7 @@ export async function relayDecisions(
         decidedAt: new Date(r.decided_at).toISOString(),
         effectiveAt: new Date(r.effective_at).toISOString(),
       };
-      return js.publish(
-        decisionSubject(target.stream, partitionOf(r.account_id, target.partitions)),
-        JSON.stringify(message),
-        { msgID: `decision/${r.id}` },
-      );
+      return { seq: r.seq, accountId: r.account_id, msgId: `decision/${r.id}`, message };
     });
-    await Promise.all(acks);
-    const cursor = String(rows[rows.length - 1]?.seq);
-    const now = clock();
-    await store.db
-      .insertInto("job_cursors")
-      .values({ job, cursor, updated_at: now })
-      .onConflict((oc) => oc.column("job").doUpdateSet({ cursor, updated_at: now }))
-      .execute();
-    relayed += rows.length;
-  }
-}
+  },
+};
