@@ -92,12 +92,9 @@ export function addStreamCommands(program: Command, globals: () => { database?: 
       ),
   )
     .option("--interval <ms>", "pause between passes", positive, 500)
-    .option(
-      "--publish <list>",
-      `what to publish: ${RELAYED.join(", ")}, comma separated`,
-      relayedList,
-      ["decisions"] as Relayed[],
-    )
+    .option("--publish <list>", `what to publish: ${RELAYED.join(", ")}, comma separated`, relayedList, [
+      "decisions",
+    ] as Relayed[])
     .action((opts: StreamOptions & { interval: number; publish: Relayed[] }) =>
       runRelay(globals().database, opts),
     );

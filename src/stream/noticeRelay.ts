@@ -36,7 +36,14 @@ export const noticeSource: RelaySource = {
     const rows = await store.db
       .selectFrom("ledger")
       .innerJoin("outbox", "outbox.id", "ledger.ref_id")
-      .select(["ledger.seq", "outbox.id", "outbox.account_id", "outbox.kind", "outbox.payload", "outbox.created_at"])
+      .select([
+        "ledger.seq",
+        "outbox.id",
+        "outbox.account_id",
+        "outbox.kind",
+        "outbox.payload",
+        "outbox.created_at",
+      ])
       .where("ledger.kind", "=", "notice")
       .where("ledger.seq", ">", after)
       .orderBy("ledger.seq")
@@ -64,7 +71,10 @@ export const noticeSource: RelaySource = {
   },
 };
 
-function pick<K extends string>(payload: Record<string, unknown>, keys: readonly K[]): Partial<Record<K, string>> {
+function pick<K extends string>(
+  payload: Record<string, unknown>,
+  keys: readonly K[],
+): Partial<Record<K, string>> {
   const picked: Partial<Record<K, string>> = {};
   for (const key of keys) {
     const value = payload[key];
