@@ -23,35 +23,30 @@ export interface DecisionMessage {
 /** Decisions in ledger order; the cursor key predates notices and is kept so relays resume. */
 export const decisionSource: RelaySource = {
   what: "decisions",
+  sealKind: "decision",
   job: relayJob,
-  async page(store, after, limit) {
+  async load(store, ids) {
     const rows = await store.db
-      .selectFrom("ledger")
-      .innerJoin("decisions", "decisions.id", "ledger.ref_id")
+      .selectFrom("decisions")
       .select([
-        "ledger.seq",
-        "decisions.id",
-        "decisions.account_id",
-        "decisions.idempotency_key",
-        "decisions.action",
-        "decisions.status",
-        "decisions.from_limit",
-        "decisions.to_limit",
-        "decisions.from_status",
-        "decisions.to_status",
-        "decisions.adverse",
-        "decisions.rule_id",
-        "decisions.decided_at",
-        "decisions.effective_at",
+        "id",
+        "account_id",
+        "idempotency_key",
+        "action",
+        "status",
+        "from_limit",
+        "to_limit",
+        "from_status",
+        "to_status",
+        "adverse",
+        "rule_id",
+        "decided_at",
+        "effective_at",
       ])
-      .where("ledger.kind", "=", "decision")
-      .where("ledger.seq", ">", after)
-      .orderBy("ledger.seq")
-      .limit(limit)
+      .where("id", "in", ids)
       .execute();
     return rows.map((r) => {
-      const message: DecisionMessage = {
-        ledgerSeq: r.seq,
+      const body: Omit<DecisionMessage, "ledgerSeq"> = {
         decisionId: r.id,
         accountId: r.account_id,
         trigger: r.idempotency_key,
@@ -66,7 +61,7 @@ export const decisionSource: RelaySource = {
         decidedAt: new Date(r.decided_at).toISOString(),
         effectiveAt: new Date(r.effective_at).toISOString(),
       };
-      return { seq: r.seq, accountId: r.account_id, msgId: `decision/${r.id}`, message };
+      return { id: r.id, accountId: r.account_id, body };
     });
   },
 };

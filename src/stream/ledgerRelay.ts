@@ -5,22 +5,22 @@ import { partitionOf } from "./partitions.ts";
 
 export const RELAY_PAGE = 1000;
 
-/** One sealed record ready to publish: where the ledger sealed it, whose it is, and what to send. */
-export interface RelayRow {
-  seq: number;
+/** A sealed record to publish: its id, whose it is, and what to say (the relay adds `ledgerSeq`). */
+export interface RelayRecord {
+  id: string;
   accountId: string;
-  /** The JetStream message id: the same record always goes out under the same id. */
-  msgId: string;
-  message: unknown;
+  body: object;
 }
 
-/** A kind of sealed record the relay publishes (decisions, notices), read in ledger order. */
+/** A kind of sealed record the relay publishes (decisions, notices). */
 export interface RelaySource {
   what: Relayed;
+  /** The ledger kind that seals these records; also the prefix of their message ids. */
+  sealKind: string;
   /** The job_cursors key holding how far this relay has published for an events stream. */
   job(stream: string): string;
-  /** Up to `limit` records sealed after ledger position `after`, in ledger order. */
-  page(store: Store, after: number, limit: number): Promise<RelayRow[]>;
+  /** The records with these ids, in any order. */
+  load(store: Store, ids: readonly string[]): Promise<RelayRecord[]>;
 }
 
 export interface RelayTarget {
@@ -65,21 +65,40 @@ export async function relayLedger(
       .select("cursor")
       .where("job", "=", job)
       .executeTakeFirst();
-    const rows = await source.page(store, Number(cursorRow?.cursor ?? 0), pageSize);
-    if (rows.length === 0) break;
+    const seals = await store.db
+      .selectFrom("ledger")
+      .select(["seq", "ref_id"])
+      .where("kind", "=", source.sealKind)
+      .where("seq", ">", Number(cursorRow?.cursor ?? 0))
+      .orderBy("seq")
+      .limit(pageSize)
+      .execute();
+    if (seals.length === 0) break;
+    const loaded = await source.load(
+      store,
+      seals.map((s) => s.ref_id),
+    );
+    const records = new Map(loaded.map((r) => [r.id, r]));
+    const page = seals.map((s) => {
+      const record = records.get(s.ref_id);
+      if (record === undefined)
+        throw new Error(`ledger row ${s.seq} seals ${source.sealKind} ${s.ref_id}, which is missing`);
+      return { seq: s.seq, record };
+    });
     // One connection keeps publish order, so an account's messages are stored in ledger order.
-    const acks: Promise<PubAck>[] = rows.map((r) =>
+    // The same record always goes out under the same message id, so the stream drops a resend.
+    const acks: Promise<PubAck>[] = page.map(({ seq, record }) =>
       js.publish(
-        relaySubject(target.stream, source.what, partitionOf(r.accountId, target.partitions)),
-        JSON.stringify(r.message),
-        { msgID: r.msgId },
+        relaySubject(target.stream, source.what, partitionOf(record.accountId, target.partitions)),
+        JSON.stringify({ ledgerSeq: seq, ...record.body }),
+        { msgID: `${source.sealKind}/${record.id}` },
       ),
     );
     for (const ack of await Promise.all(acks)) {
       if (ack.duplicate) result.duplicates++;
       else result.published++;
     }
-    const cursor = String(rows[rows.length - 1]?.seq);
+    const cursor = String(seals[seals.length - 1]?.seq);
     const now = clock();
     await store.db
       .insertInto("job_cursors")

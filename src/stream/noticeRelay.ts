@@ -31,28 +31,17 @@ export const noticeRelayJob = (stream: string) => `relay:${stream}:notices`;
 
 export const noticeSource: RelaySource = {
   what: "notices",
+  sealKind: "notice",
   job: noticeRelayJob,
-  async page(store, after, limit) {
+  async load(store, ids) {
     const rows = await store.db
-      .selectFrom("ledger")
-      .innerJoin("outbox", "outbox.id", "ledger.ref_id")
-      .select([
-        "ledger.seq",
-        "outbox.id",
-        "outbox.account_id",
-        "outbox.kind",
-        "outbox.payload",
-        "outbox.created_at",
-      ])
-      .where("ledger.kind", "=", "notice")
-      .where("ledger.seq", ">", after)
-      .orderBy("ledger.seq")
-      .limit(limit)
+      .selectFrom("outbox")
+      .select(["id", "account_id", "kind", "payload", "created_at"])
+      .where("id", "in", ids)
       .execute();
     return rows.map((r) => {
       const payload = JSON.parse(r.payload) as Record<string, unknown>;
-      const message: NoticeMessage = {
-        ledgerSeq: r.seq,
+      const body: Omit<NoticeMessage, "ledgerSeq"> = {
         noticeId: r.id,
         accountId: r.account_id,
         kind: r.kind,
@@ -66,7 +55,7 @@ export const noticeSource: RelaySource = {
         dates: pick(payload, DATES),
         createdAt: new Date(r.created_at).toISOString(),
       };
-      return { seq: r.seq, accountId: r.account_id, msgId: `notice/${r.id}`, message };
+      return { id: r.id, accountId: r.account_id, body };
     });
   },
 };
