@@ -32,7 +32,7 @@ const RELAY_SOURCES: Record<Relayed, RelaySource> = { decisions: decisionSource,
 function relayedList(value: string): Relayed[] {
   const chosen = value.split(",").map((v) => v.trim());
   const unknown = chosen.filter((v) => !(RELAYED as readonly string[]).includes(v));
-  if (unknown.length > 0 || chosen.length === 0)
+  if (unknown.length > 0)
     throw new InvalidArgumentError(`must be ${RELAYED.join(", ")} or both, comma separated`);
   return [...new Set(chosen as Relayed[])];
 }
