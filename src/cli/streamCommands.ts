@@ -5,8 +5,17 @@ import pino from "pino";
 import { collectDefaultMetrics } from "prom-client";
 import { buildOpsServer } from "../api/opsServer.ts";
 import { openHeadroom } from "../services/headroom.ts";
-import { relayDecisions } from "../stream/decisionRelay.ts";
-import { DEFAULT_NATS_URL, ensureDecisionStream, ensureEventStream } from "../stream/jetstream.ts";
+import { decisionSource } from "../stream/decisionRelay.ts";
+import {
+  DEFAULT_NATS_URL,
+  ensureEventStream,
+  ensureRelayStream,
+  RELAYED,
+  type Relayed,
+  relayStreamName,
+} from "../stream/jetstream.ts";
+import { type RelaySource, relayLedger } from "../stream/ledgerRelay.ts";
+import { noticeSource } from "../stream/noticeRelay.ts";
 import { PartitionLeases } from "../stream/partitionLeases.ts";
 import { DEFAULT_PARTITIONS, DEFAULT_STREAM, parsePartitionList } from "../stream/partitions.ts";
 import { eventsFromFile, generatedEvents, publishEvents } from "../stream/publisher.ts";
@@ -16,6 +25,16 @@ function positive(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError("must be a positive whole number");
   return n;
+}
+
+const RELAY_SOURCES: Record<Relayed, RelaySource> = { decisions: decisionSource, notices: noticeSource };
+
+function relayedList(value: string): Relayed[] {
+  const chosen = value.split(",").map((v) => v.trim());
+  const unknown = chosen.filter((v) => !(RELAYED as readonly string[]).includes(v));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`must be ${RELAYED.join(", ")} or both, comma separated`);
+  return [...new Set(chosen as Relayed[])];
 }
 
 function port(value: string): number {
@@ -68,10 +87,17 @@ export function addStreamCommands(program: Command, globals: () => { database?: 
   streamOptions(
     program
       .command("relay")
-      .description("publish committed decisions, in commit order, to the <stream>_DECISIONS stream"),
+      .description(
+        "publish committed decisions (and notices), in commit order, to <stream>_DECISIONS (and <stream>_NOTICES)",
+      ),
   )
     .option("--interval <ms>", "pause between passes", positive, 500)
-    .action((opts: StreamOptions & { interval: number }) => runRelay(globals().database, opts));
+    .option("--publish <list>", `what to publish: ${RELAYED.join(", ")}, comma separated`, relayedList, [
+      "decisions",
+    ] as Relayed[])
+    .action((opts: StreamOptions & { interval: number; publish: Relayed[] }) =>
+      runRelay(globals().database, opts),
+    );
 
   streamOptions(
     program
@@ -111,13 +137,15 @@ export function addStreamCommands(program: Command, globals: () => { database?: 
 
 async function runRelay(
   databaseUrl: string | undefined,
-  opts: StreamOptions & { interval: number },
+  opts: StreamOptions & { interval: number; publish: Relayed[] },
 ): Promise<void> {
   const logger = pino({ level: process.env.HEADROOM_LOG_LEVEL ?? "info" });
   const headroom = await openHeadroom(databaseUrl === undefined ? {} : { databaseUrl });
   const nc = await connect({ servers: opts.nats, name: `headroom-relay-${process.pid}` });
-  await ensureDecisionStream(await jetstreamManager(nc), opts.stream);
+  const jsm = await jetstreamManager(nc);
+  for (const what of opts.publish) await ensureRelayStream(jsm, opts.stream, what);
   const js = jetstream(nc);
+  logger.info({ streams: opts.publish.map((what) => relayStreamName(opts.stream, what)) }, "relay started");
   let stopped = false;
   const stop = () => {
     stopped = true;
@@ -125,16 +153,19 @@ async function runRelay(
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   while (!stopped) {
-    try {
-      const relayed = await relayDecisions(
-        headroom.store,
-        js,
-        { stream: opts.stream, partitions: opts.partitionCount },
-        headroom.clock,
-      );
-      if (relayed > 0) logger.info({ relayed }, "decisions published");
-    } catch (error) {
-      logger.error({ err: error }, "relay pass failed; will retry");
+    for (const what of opts.publish) {
+      try {
+        const result = await relayLedger(
+          headroom.store,
+          js,
+          RELAY_SOURCES[what],
+          { stream: opts.stream, partitions: opts.partitionCount },
+          headroom.clock,
+        );
+        if (result.published + result.duplicates > 0) logger.info({ ...result }, `${what} published`);
+      } catch (error) {
+        logger.error({ err: error }, `relay pass over ${what} failed; will retry`);
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, opts.interval));
   }

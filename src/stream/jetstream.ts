@@ -23,17 +23,22 @@ export async function ensureEventStream(jsm: JetStreamManager, stream: string): 
   await ensureStream(jsm, stream, `${stream}.*`);
 }
 
-/** The stream downstream systems read decisions from: `<events stream>_DECISIONS`. */
-export function decisionStreamName(stream: string): string {
-  return `${stream}_DECISIONS`;
+/** What the relay publishes for downstream systems, each to a stream of its own. */
+export type Relayed = "decisions" | "notices";
+export const RELAYED: readonly Relayed[] = ["decisions", "notices"];
+
+/** The stream downstream systems read decisions or notices from: `<events stream>_DECISIONS` / `_NOTICES`. */
+export function relayStreamName(stream: string, what: Relayed): string {
+  return `${stream}_${what.toUpperCase()}`;
 }
 
-export function decisionSubject(stream: string, partition: number): string {
-  return `${decisionStreamName(stream)}.${partition}`;
+/** Partitioned like the events: an account's messages all land on one subject, in order. */
+export function relaySubject(stream: string, what: Relayed, partition: number): string {
+  return `${relayStreamName(stream, what)}.${partition}`;
 }
 
-export async function ensureDecisionStream(jsm: JetStreamManager, stream: string): Promise<void> {
-  await ensureStream(jsm, decisionStreamName(stream), `${decisionStreamName(stream)}.*`);
+export async function ensureRelayStream(jsm: JetStreamManager, stream: string, what: Relayed): Promise<void> {
+  await ensureStream(jsm, relayStreamName(stream, what), `${relayStreamName(stream, what)}.*`);
 }
 
 async function ensureStream(jsm: JetStreamManager, name: string, subject: string): Promise<void> {

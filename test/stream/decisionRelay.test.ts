@@ -3,8 +3,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { openHeadroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
-import { type DecisionMessage, relayDecisions, relayJob } from "../../src/stream/decisionRelay.ts";
-import { decisionStreamName, ensureDecisionStream } from "../../src/stream/jetstream.ts";
+import { type DecisionMessage, decisionSource, relayJob } from "../../src/stream/decisionRelay.ts";
+import { ensureRelayStream, relayStreamName } from "../../src/stream/jetstream.ts";
+import { relayLedger } from "../../src/stream/ledgerRelay.ts";
 import { partitionOf } from "../../src/stream/partitions.ts";
 import { generatedEvents } from "../../src/stream/publisher.ts";
 import { freshStreamName, natsConnection } from "../support/nats.ts";
@@ -15,6 +16,7 @@ if (nats.nc === null) console.warn(`SKIPPED: decision relay (${nats.reason})`);
 describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
   const nc = nats.nc as NatsConnection;
   const stream = freshStreamName();
+  const decisionStreamName = (s: string) => relayStreamName(s, "decisions");
 
   afterAll(async () => {
     await (await jetstreamManager(nc)).streams.delete(decisionStreamName(stream)).catch(() => false);
@@ -27,10 +29,11 @@ describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
       const events = generatedEvents(3000, 9, Date.UTC(2026, 5, 1));
       for (let i = 0; i < events.length; i += 1000) await ingestEvents(headroom, events.slice(i, i + 1000));
       const jsm = await jetstreamManager(nc);
-      await ensureDecisionStream(jsm, stream);
+      await ensureRelayStream(jsm, stream, "decisions");
       const js = jetstream(nc);
       const target = { stream, partitions: 16 };
-      const relayed = await relayDecisions(headroom.store, js, target, headroom.clock);
+      const relay = () => relayLedger(headroom.store, js, decisionSource, target, headroom.clock);
+      const relayed = await relay();
       const committed = await headroom.store.db
         .selectFrom("ledger")
         .select(["ref_id", "seq"])
@@ -38,12 +41,12 @@ describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
         .orderBy("seq")
         .execute();
       expect(committed.length).toBeGreaterThan(100);
-      expect(relayed).toBe(committed.length);
-      expect(await relayDecisions(headroom.store, js, target, headroom.clock)).toBe(0);
+      expect(relayed).toEqual({ published: committed.length, duplicates: 0 });
+      expect(await relay()).toEqual({ published: 0, duplicates: 0 });
 
       // A relay that died before moving its cursor publishes the same messages again: dropped.
       await headroom.store.db.deleteFrom("job_cursors").where("job", "=", relayJob(stream)).execute();
-      expect(await relayDecisions(headroom.store, js, target, headroom.clock)).toBe(committed.length);
+      expect(await relay()).toEqual({ published: 0, duplicates: committed.length });
       const info = await jsm.streams.info(decisionStreamName(stream));
       expect(info.state.messages).toBe(committed.length);
 

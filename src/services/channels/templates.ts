@@ -3,6 +3,7 @@ import { percent } from "../../engine/pricing/rateChange.ts";
 
 /** The languages notices are written in; a borrower's contact says which one they read. */
 export type NoticeLanguage = "zh-CN" | "en";
+export const NOTICE_LANGUAGES: readonly NoticeLanguage[] = ["zh-CN", "en"];
 
 interface NoticeReason {
   en: string;
