@@ -2,7 +2,7 @@ import type { SelectQueryBuilder } from "kysely";
 import { deferDues, type FeatureName, type FeatureState, readFeatures } from "../engine/features.ts";
 import { bodyHash } from "../engine/ledger.ts";
 import { type Condition, compare } from "../engine/policy.ts";
-import { applyRelief, type Relief } from "../engine/pricing/relief.ts";
+import { applyRelief, type Relief, reliefText } from "../engine/pricing/relief.ts";
 import { addMonths, type Instalment, type RepaymentMethod } from "../engine/pricing/schedule.ts";
 import type { Store } from "../store/connect.ts";
 import type {
@@ -133,6 +133,7 @@ export async function offerProgram(deps: IngestDeps, request: ProgramRequest): P
               name: request.name,
               relief: request.relief,
               endsAt: new Date(request.endsAt).toISOString(),
+              ...offerText(request.name, request.relief, request.endsAt),
             },
             at,
           ),
@@ -272,7 +273,7 @@ export async function answerOffer(
           accountId,
           "hardship_accepted",
           offer.id,
-          { programId, relief, rescheduled: reschedules.length },
+          { programId, relief, rescheduled: reschedules.length, ...acceptedText(relief, reschedules.length) },
           at,
         );
         seals.push(...(await writeNotices(trx, [notice])));
@@ -335,3 +336,20 @@ export async function hardshipView(store: Store, accountId: string) {
 }
 
 export type HardshipView = Awaited<ReturnType<typeof hardshipView>>;
+
+function offerText(name: string, relief: Relief, endsAt: number): { en: string; zh: string } {
+  const what = reliefText(relief);
+  const until = new Date(endsAt).toISOString().slice(0, 10);
+  return {
+    en: `You can take "${name}": ${what.en}. Accept it in the app by ${until}; nothing changes unless you accept.`,
+    zh: `您可参加"${name}"：${what.zh}。如需参加，请于${until}前在应用内接受；不接受则一切不变。`,
+  };
+}
+
+function acceptedText(relief: Relief, rescheduled: number): { en: string; zh: string } {
+  const what = reliefText(relief);
+  return {
+    en: `Your relief is in place: ${what.en}. ${rescheduled} drawdown schedule${rescheduled === 1 ? "" : "s"} changed; the app shows the new dates and amounts.`,
+    zh: `您的纾困安排已生效：${what.zh}。已调整${rescheduled}笔支用的还款计划，新的日期和金额可在应用内查看。`,
+  };
+}

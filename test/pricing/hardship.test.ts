@@ -7,6 +7,7 @@ import { readFeatures } from "../../src/engine/features.ts";
 import { applyRelief } from "../../src/engine/pricing/relief.ts";
 import { buildSchedule } from "../../src/engine/pricing/schedule.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
+import { renderNotice } from "../../src/services/channels/templates.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { loadLines } from "../../src/services/lineLoader.ts";
 import { type Inject, injectAs } from "../support/auth.ts";
@@ -118,6 +119,27 @@ describe("hardship programs", () => {
     expect((await post("/v1/accounts/n2/hardship-offers/storm-2026", { accept: false })).json().status).toBe(
       "declined",
     );
+
+    // The borrower is told what the relief is, in their language, when offered and when it starts.
+    const notices = await headroom.store.db
+      .selectFrom("outbox")
+      .select(["kind", "payload"])
+      .where("account_id", "=", "n1")
+      .where("kind", "like", "hardship_%")
+      .orderBy("created_at")
+      .execute();
+    expect(notices.map((n) => n.kind)).toEqual(["hardship_offer", "hardship_accepted"]);
+    const [offer, started] = notices.map((n) => ({
+      en: renderNotice(n.payload, "en"),
+      zh: renderNotice(n.payload, "zh-CN"),
+    }));
+    expect(offer?.en.subject).toBe("Relief you can take");
+    expect(offer?.en.text).toContain('"Flood relief, north": no repayments for 3 months');
+    expect(offer?.en.text).toContain(iso(T0 + 200 * DAY).slice(0, 10));
+    expect(offer?.zh.text).toContain("暂停还款3个月");
+    expect(started?.en.text).toContain("Your relief is in place: no repayments for 3 months");
+    expect(started?.en.text).toContain("1 drawdown schedule changed");
+    expect(started?.zh.subject).toBe("您的纾困安排已生效");
 
     const view = (await inject({ method: "GET", url: "/v1/accounts/n1/hardship-offers" })).json();
     expect(view.offers[0]).toMatchObject({ programId: "storm-2026", status: "accepted" });

@@ -1,4 +1,5 @@
 import type { EpochMs } from "../time.ts";
+import { percent } from "./rateChange.ts";
 import {
   addMonths,
   type Bps,
@@ -15,6 +16,27 @@ export type Relief =
   | { kind: "term_extension"; months: number };
 
 export const RELIEF_KINDS = ["payment_holiday", "rate_reduction", "term_extension"] as const;
+
+/** What a relief does, as a borrower's notice says it. */
+export function reliefText(relief: Relief): { en: string; zh: string } {
+  switch (relief.kind) {
+    case "payment_holiday":
+      return {
+        en: `no repayments for ${relief.months} month${relief.months === 1 ? "" : "s"}, with no interest for the pause`,
+        zh: `暂停还款${relief.months}个月，暂停期间不计利息`,
+      };
+    case "rate_reduction":
+      return {
+        en: `the annual rate of your drawdowns lowered by ${percent(relief.cut)}`,
+        zh: `您已支用款项的年利率降低${percent(relief.cut)}`,
+      };
+    case "term_extension":
+      return {
+        en: `repayments spread over ${relief.months} more month${relief.months === 1 ? "" : "s"}, so each is smaller`,
+        zh: `还款期延长${relief.months}个月，每期还款相应减少`,
+      };
+  }
+}
 
 export interface ScheduledDrawdown {
   instalments: Instalment[];

@@ -89,6 +89,8 @@ export function renderNotice(payloadJson: string, lang: NoticeLanguage): { subje
       appeal_decided: { en: "Your appeal has been decided", zh: "您的申诉已有结果" },
       plan_created: { en: "Your plan to restore your line", zh: "您的额度恢复计划" },
       plan_met: { en: "Your line is open again", zh: "您的额度已重新开通" },
+      hardship_offer: { en: "Relief you can take", zh: "您可申请的纾困安排" },
+      hardship_accepted: { en: "Your relief is in place", zh: "您的纾困安排已生效" },
     };
     const subject = subjects[p.kind] ?? { en: "About your credit line", zh: "关于您的额度" };
     return { subject: zh ? subject.zh : subject.en, text: zh ? p.zh : p.en };
