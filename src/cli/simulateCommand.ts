@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
+import type { ClassMeasureSettings, WhatIfMeasures } from "../services/classMeasures.ts";
 import { openHeadroom } from "../services/headroom.ts";
+import { factorProblem, MAX_FACTOR, MIN_FACTOR, regionProblem } from "../services/riskSettings.ts";
 import { filterHits, hitsCsv, type SimulationReport } from "../services/simulation.ts";
 import { runSimulation } from "../services/simulationRun.ts";
 
@@ -48,6 +50,14 @@ export function addSimulateCommand(program: Command, global: () => { database?: 
         "--as-of <date>",
         "replay each account's history as of this ISO date and judge by what followed",
       )
+      .option(
+        "--stress <multiplier>",
+        `what-if: the candidate runs as if this portfolio stress multiplier were set (${MIN_FACTOR} to ${MAX_FACTOR})`,
+      )
+      .option(
+        "--region-factor <region=factor...>",
+        `what-if: the candidate runs as if these region risk factors were set, e.g. west=0.8 (${MIN_FACTOR} to ${MAX_FACTOR})`,
+      )
       .option("--csv <file>", "write the who-is-hit list here")
       // Named apart from `simulate stress --region`, which commander would otherwise give to this command.
       .option("--only-region <region>", "the CSV lists only this region")
@@ -55,15 +65,18 @@ export function addSimulateCommand(program: Command, global: () => { database?: 
       .option("--only-action <action>", "the CSV lists only this candidate action")
       .option("--by <name>", "who ran it", process.env.USER ?? "analyst")
       .action(async (opts) => {
-        if (opts.policy === undefined && opts.model === undefined)
-          throw new Error("name a candidate: --policy <version|file> and/or --model <version>");
+        const whatIf = whatIfOptions(opts.stress, opts.regionFactor);
+        if (opts.policy === undefined && opts.model === undefined && whatIf === undefined)
+          throw new Error(
+            "name a candidate: --policy <version|file>, --model <version> and/or what-if measures (--stress, --region-factor)",
+          );
         const asOf = isoOption("--as-of", opts.asOf);
         const headroom = await openHeadroom({ databaseUrl: global().database });
         try {
           const bar = await progressBar(headroom, "simulate");
           const { id, report } = await runSimulation(
             headroom,
-            { policy: opts.policy, model: opts.model, asOf, by: opts.by },
+            { policy: opts.policy, model: opts.model, asOf, whatIf, by: opts.by },
             { allowFiles: true, onProgress: (done) => bar.update(done) },
           );
           bar.stop();
@@ -84,6 +97,45 @@ export function addSimulateCommand(program: Command, global: () => { database?: 
   );
 }
 
+/** Parses a factor for an option, or says plainly what is wrong with it. */
+function factorOption(name: string, value: string): number {
+  const factor = Number(value);
+  const problem =
+    value.trim() === "" || Number.isNaN(factor) ? `must be a number, got "${value}"` : factorProblem(factor);
+  if (problem !== null) throw new Error(`${name} ${problem}`);
+  return factor;
+}
+
+/** The what-if measures of --stress and --region-factor REGION=FACTOR, checked as a setting would be. */
+export function whatIfOptions(
+  stress: string | undefined,
+  regionFactors: readonly string[] | undefined,
+): WhatIfMeasures | undefined {
+  if (stress === undefined && (regionFactors === undefined || regionFactors.length === 0)) return undefined;
+  const whatIf: WhatIfMeasures = {};
+  if (stress !== undefined) whatIf.stress = factorOption("--stress", stress);
+  for (const pair of regionFactors ?? []) {
+    const [region, factor, ...rest] = pair.split("=");
+    if (region === undefined || factor === undefined || rest.length > 0)
+      throw new Error(`--region-factor takes REGION=FACTOR, e.g. west=0.8; got "${pair}"`);
+    const badRegion = regionProblem(region);
+    if (badRegion !== null) throw new Error(`--region-factor region ${badRegion}`);
+    whatIf.regions = { ...whatIf.regions, [region]: factorOption(`--region-factor ${region}`, factor) };
+  }
+  return whatIf;
+}
+
+/** The measures a side decided under, e.g. "stress 0.9, west 0.8" ("none" when none is set). */
+function measuresText(m: ClassMeasureSettings): string {
+  const parts = [
+    ...(m.stress === 1 ? [] : [`stress ${m.stress}`]),
+    ...Object.entries(m.regions)
+      .filter(([, f]) => f !== 1)
+      .map(([region, f]) => `${region} ${f}`),
+  ];
+  return parts.length === 0 ? "none" : parts.join(", ");
+}
+
 function printReport(id: string, report: SimulationReport): void {
   const out = process.stdout;
   const when =
@@ -92,6 +144,12 @@ function printReport(id: string, report: SimulationReport): void {
       : "the book";
   out.write(
     `simulation ${id}: ${report.candidate.policy}/${report.candidate.model} against ${report.current.policy}/${report.current.model} on ${report.accounts} open lines of ${when}\n`,
+  );
+  out.write(
+    `class-wide measures: current ${measuresText(report.measures.current)}; candidate ${measuresText(report.measures.candidate)}${report.whatIf === null ? "" : " (what-if)"}\n`,
+  );
+  out.write(
+    `decided by a class-wide measure: current ${report.classWide.current}, candidate ${report.classWide.candidate}\n`,
   );
   for (const [action, n] of Object.entries(report.actions))
     out.write(`  ${action.padEnd(10)} ${String(n.current).padStart(8)} -> ${n.candidate}\n`);

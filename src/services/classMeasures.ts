@@ -15,17 +15,40 @@ export function measuresFor(settings: ClassMeasureSettings, region: string): Cla
   return { regionFactor, stressMultiplier: settings.stress };
 }
 
-/** The latest setting per region and for stress: the measures decisions read in this transaction. */
+/**
+ * The latest setting per region and for stress: the measures decisions read in this transaction.
+ * With `asOf`, the measures that were in force at that instant (settings made up to it).
+ */
 export async function classMeasuresIn(
   db: Kysely<Database> | Transaction<Database>,
+  asOf?: number,
 ): Promise<ClassMeasureSettings> {
-  const rows = await db.selectFrom("risk_settings").selectAll().orderBy("at").orderBy("id").execute();
+  let query = db.selectFrom("risk_settings").selectAll();
+  if (asOf !== undefined) query = query.where("at", "<=", asOf);
+  const rows = await query.orderBy("at").orderBy("id").execute();
   const settings: ClassMeasureSettings = { regions: {}, stress: 1 };
   for (const r of rows) {
     if (r.kind === "stress") settings.stress = r.factor;
     else if (r.region !== null) settings.regions[r.region] = r.factor;
   }
   return settings;
+}
+
+/**
+ * Hypothetical measures (a simulation's what-if): as if this stress multiplier and these region
+ * factors were set on top of the measures in force. Nothing is set; only a candidate runs under them.
+ */
+export interface WhatIfMeasures {
+  stress?: number;
+  regions?: Record<string, number>;
+}
+
+/** The measures in force with a what-if set on top of them. */
+export function withWhatIf(settings: ClassMeasureSettings, whatIf: WhatIfMeasures): ClassMeasureSettings {
+  return {
+    regions: { ...settings.regions, ...whatIf.regions },
+    stress: whatIf.stress ?? settings.stress,
+  };
 }
 
 /**

@@ -96,7 +96,8 @@ export const policyHash = (policy: Policy) => sha256Hex(JSON.stringify(policy));
 
 /**
  * Approval needs a second person and evidence: a simulation of this exact version (same content)
- * over the current book, so the approver has seen who it would hit.
+ * over the current book under the measures in force (no what-if), so the approver has seen who it
+ * would hit.
  */
 export async function approvePolicyVersion(
   store: Store,
@@ -115,6 +116,8 @@ export async function approvePolicyVersion(
     .where("candidate_policy", "=", version)
     .where("mode", "=", "book")
     .where("policy_hash", "=", policyHash(policyFromYaml(row.yaml)))
+    // A run under a what-if stress shows whom the version would hit under measures not in force.
+    .where("what_if", "is", null)
     .limit(1)
     .executeTakeFirst();
   if (report === undefined)

@@ -17,6 +17,20 @@ export const MAX_FACTOR = 1.5;
 
 export class RiskSettingError extends Error {}
 
+/** What is wrong with a factor (a region's or the stress multiplier), or null when it is allowed. */
+export function factorProblem(factor: number): string | null {
+  return factor >= MIN_FACTOR && factor <= MAX_FACTOR
+    ? null
+    : `must be between ${MIN_FACTOR} and ${MAX_FACTOR}, got ${factor}`;
+}
+
+/** What is wrong with a region name, or null when it is one of the regions. */
+export function regionProblem(region: string): string | null {
+  return (REGIONS as readonly string[]).includes(region)
+    ? null
+    : `must be one of ${REGIONS.join(", ")}; got ${region}`;
+}
+
 export function riskSettingBodyHash(r: RiskSettingTable): string {
   return bodyHash([r.id, r.kind, r.region, r.factor, r.actor, r.reason, r.at]);
 }
@@ -33,12 +47,10 @@ export async function setRiskMeasure(
   actor: string,
   reason: string,
 ): Promise<{ settingId: string; reviewed: number; changed: number }> {
-  if (!(measure.factor >= MIN_FACTOR && measure.factor <= MAX_FACTOR))
-    throw new RiskSettingError(
-      `factor must be between ${MIN_FACTOR} and ${MAX_FACTOR}, got ${measure.factor}`,
-    );
-  if (measure.kind === "region" && !(REGIONS as readonly string[]).includes(measure.region))
-    throw new RiskSettingError(`region must be one of ${REGIONS.join(", ")}; got ${measure.region}`);
+  const badFactor = factorProblem(measure.factor);
+  if (badFactor !== null) throw new RiskSettingError(`factor ${badFactor}`);
+  const badRegion = measure.kind === "region" ? regionProblem(measure.region) : null;
+  if (badRegion !== null) throw new RiskSettingError(`region ${badRegion}`);
   const at = deps.clock();
   const region = measure.kind === "region" ? measure.region : null;
   const row: RiskSettingTable = {

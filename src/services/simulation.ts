@@ -1,7 +1,14 @@
-import { type Decision, decide } from "../engine/decide.ts";
+import { type ClassMeasures, type Decision, type DecisionInput, decide } from "../engine/decide.ts";
 import { psi } from "../engine/scorecard/metrics.ts";
 import type { Store } from "../store/connect.ts";
 import { linesAsOf } from "./asOfBook.ts";
+import {
+  type ClassMeasureSettings,
+  classMeasuresIn,
+  measuresFor,
+  type WhatIfMeasures,
+  withWhatIf,
+} from "./classMeasures.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import { bookLines } from "./lineLoader.ts";
@@ -22,6 +29,9 @@ export interface HitAccount {
   candidateLimit: number;
   candidateRule: string | null;
   pd: number;
+  /** The current (candidate) decision was made by a class-wide measure: it carries `classWide`. */
+  currentClassWide: boolean;
+  candidateClassWide: boolean;
   /** Replays only: the most days past due the account reached after the as-of date. */
   worstDpdAfter: number | null;
 }
@@ -45,6 +55,15 @@ export interface SimulationReport {
   asOf: number;
   candidate: { policy: string; model: string; policyHash: string };
   current: { policy: string; model: string };
+  /**
+   * The class-wide measures each side decided under: those in force (for a replay, those in force
+   * at `asOf`), as live decisions read them; the candidate's with the what-if set on top.
+   */
+  measures: { current: ClassMeasureSettings; candidate: ClassMeasureSettings };
+  /** Hypothetical measures the candidate ran under, or null. Such a report is not approval evidence. */
+  whatIf: WhatIfMeasures | null;
+  /** Accounts whose decision a class-wide measure made (a decision record would carry `classWide`). */
+  classWide: { current: number; candidate: number };
   accounts: number;
   actions: Record<string, { current: number; candidate: number }>;
   exposure: {
@@ -83,6 +102,8 @@ export interface SimulationOptions {
    * and judge the decisions by what happened between `asOf` and this instant.
    */
   replayUntil?: number;
+  /** Measures only the candidate decides under, as if set on top of those in force. */
+  whatIf?: WhatIfMeasures;
   /** Called after each chunk with the accounts done and the last account id read. */
   onProgress?: (done: number, lastAccountId: string) => void;
 }
@@ -127,8 +148,10 @@ async function* linesToDecide(
 
 /**
  * Decides every open line under the current and a candidate engine, as of `asOf`, and compares
- * them. Read only: nothing is stored, applied or sent. Lines stream in account order, so memory
- * holds one page of lines plus the report.
+ * them. Both sides decide under the class-wide measures live decisions read (in force now, or at
+ * `asOf` for a replay), so the two differ only by the candidate and its what-if measures.
+ * Read only: nothing is stored, applied or sent. Lines stream in account order, so memory holds
+ * one page of lines plus the report.
  */
 export async function simulate(
   store: Store,
@@ -138,6 +161,12 @@ export async function simulate(
 ): Promise<SimulationReport> {
   const { asOf } = options;
   const replay = options.replayUntil !== undefined;
+  const inForce = await classMeasuresIn(store.db, replay ? asOf : undefined);
+  const whatIf = options.whatIf === undefined || isEmptyWhatIf(options.whatIf) ? null : options.whatIf;
+  const measures = {
+    current: inForce,
+    candidate: whatIf === null ? inForce : withWhatIf(inForce, whatIf),
+  };
   const report: SimulationReport = {
     mode: replay ? "replay" : "book",
     asOf,
@@ -147,6 +176,9 @@ export async function simulate(
       policyHash: policyHash(candidate.policy),
     },
     current: { policy: current.policy.version, model: current.model.version },
+    measures,
+    whatIf,
+    classWide: { current: 0, candidate: 0 },
     accounts: 0,
     actions: {},
     exposure: { total: emptyGroup(), byRegion: {}, bySegment: {}, byTier: {} },
@@ -171,10 +203,16 @@ export async function simulate(
   };
   let lastAccountId = "";
   for await (const { line, worstDpdAfter } of linesToDecide(store, options)) {
-    const input = decisionInput(line, { kind: "analyst", actor: "simulation" }, asOf);
-    const now = decide(input, current, asOf);
-    const next = decide(input, candidate, asOf);
+    const base = decisionInput(line, { kind: "analyst", actor: "simulation" }, asOf);
+    const now = decide(withMeasures(base, measuresFor(measures.current, line.row.region)), current, asOf);
+    const next = decide(
+      withMeasures(base, measuresFor(measures.candidate, line.row.region)),
+      candidate,
+      asOf,
+    );
     report.accounts++;
+    if (now.classWide !== undefined) report.classWide.current++;
+    if (next.classWide !== undefined) report.classWide.candidate++;
     count(report.actions, now.action, "current");
     count(report.actions, next.action, "candidate");
     const row = line.row;
@@ -208,6 +246,8 @@ export async function simulate(
           candidateLimit: next.toLimit,
           candidateRule: next.ruleId,
           pd: next.pd,
+          currentClassWide: now.classWide !== undefined,
+          candidateClassWide: next.classWide !== undefined,
           worstDpdAfter,
         });
       } else report.hitsTruncated = true;
@@ -231,6 +271,14 @@ export async function simulate(
   report.expectedLoss.current = Math.round(report.expectedLoss.current);
   report.expectedLoss.candidate = Math.round(report.expectedLoss.candidate);
   return report;
+}
+
+const isEmptyWhatIf = (w: WhatIfMeasures) =>
+  w.stress === undefined && Object.keys(w.regions ?? {}).length === 0;
+
+/** The decision input under a side's class-wide measures (none: the personal input as it is). */
+function withMeasures(input: DecisionInput, classMeasures: ClassMeasures | undefined): DecisionInput {
+  return classMeasures === undefined ? input : { ...input, classMeasures };
 }
 
 /** Tallies what became of one account after the as-of date, and whether each policy's cut was wrongful. */
@@ -275,7 +323,7 @@ export function filterHits(hits: readonly HitAccount[], filter: HitFilter): HitA
 /** The who-is-hit list as CSV, for analysts' spreadsheets. */
 export function hitsCsv(hits: readonly HitAccount[]): string {
   const header =
-    "account_id,region,segment,current_action,candidate_action,from_limit,current_limit,candidate_limit,candidate_rule,pd,worst_dpd_after";
+    "account_id,region,segment,current_action,candidate_action,from_limit,current_limit,candidate_limit,candidate_rule,pd,worst_dpd_after,current_class_wide,candidate_class_wide";
   const rows = hits.map((h) =>
     [
       h.accountId,
@@ -289,6 +337,8 @@ export function hitsCsv(hits: readonly HitAccount[]): string {
       h.candidateRule ?? "",
       h.pd.toFixed(6),
       h.worstDpdAfter ?? "",
+      h.currentClassWide ? 1 : 0,
+      h.candidateClassWide ? 1 : 0,
     ].join(","),
   );
   return `${[header, ...rows].join("\n")}\n`;
@@ -351,6 +401,7 @@ export async function storeReport(
       as_of: report.asOf,
       mode: report.mode,
       policy_hash: report.candidate.policyHash,
+      what_if: report.whatIf === null ? null : JSON.stringify(report.whatIf),
       accounts: report.accounts,
       hits: report.hits.length,
       report: JSON.stringify(report),

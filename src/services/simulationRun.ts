@@ -6,17 +6,20 @@ import { lintMessages, lintPolicy } from "../engine/policy/lint.ts";
 import type { Policy } from "../engine/policy.ts";
 import { toPointsModel } from "../engine/scorecard/pointsModel.ts";
 import type { Store } from "../store/connect.ts";
+import type { WhatIfMeasures } from "./classMeasures.ts";
 import { type ActiveEngine, activeEngine } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { getModel } from "./modelRegistry.ts";
 import { DEFAULT_POLICY_PATH, readPolicyFile } from "./policyFiles.ts";
 import { currentDeployment, policyOf } from "./policyVersions.ts";
 import { DONE } from "./review.ts";
+import { factorProblem, regionProblem } from "./riskSettings.ts";
 import { type SimulationReport, simulate, storeReport } from "./simulation.ts";
 
 export class SimulationRequestError extends Error {
   constructor(
-    readonly field: "policy" | "yaml" | "model" | "asOf",
+    /** The request field at fault (`regionFactors.<region>` for one region's what-if factor). */
+    readonly field: string,
     message: string,
     /** For a document: each problem as `yaml:LINE:COLUMN message`. */
     readonly problems: readonly string[] = [],
@@ -34,7 +37,24 @@ export interface SimulationRequest {
   model?: string;
   /** A past instant: replay the history as of then. Absent: the book as it is now. */
   asOf?: number;
+  /** Hypothetical measures for the candidate only, as if set on top of those in force. */
+  whatIf?: WhatIfMeasures;
   by: string;
+}
+
+/** Refuses a what-if a setting would refuse: a factor out of bounds or an unknown region. */
+export function checkWhatIf(whatIf: WhatIfMeasures | undefined): void {
+  if (whatIf === undefined) return;
+  const stress = whatIf.stress === undefined ? null : factorProblem(whatIf.stress);
+  if (stress !== null) throw new SimulationRequestError("stress", `stress ${stress}`);
+  for (const [region, factor] of Object.entries(whatIf.regions ?? {})) {
+    const badRegion = regionProblem(region);
+    if (badRegion !== null)
+      throw new SimulationRequestError(`regionFactors.${region}`, `region ${badRegion}`);
+    const badFactor = factorProblem(factor);
+    if (badFactor !== null)
+      throw new SimulationRequestError(`regionFactors.${region}`, `the factor for ${region} ${badFactor}`);
+  }
 }
 
 /** A new simulation's id: readable (candidate and time) and unique even for runs in the same millisecond. */
@@ -103,6 +123,7 @@ export async function runSimulation(
   const now = deps.clock();
   if (request.asOf !== undefined && !(request.asOf <= now))
     throw new SimulationRequestError("asOf", "the as-of date must not be in the future");
+  checkWhatIf(request.whatIf);
   const candidate = options.candidate ?? (await candidateEngine(deps, request, options.allowFiles ?? false));
   const id = options.id ?? newSimulationId(candidate.policy.version, candidate.model.version, now);
   const job = simulationJob(id);
@@ -117,6 +138,7 @@ export async function runSimulation(
   const report = await simulate(deps.store, deps.engine, candidate, {
     asOf: request.asOf ?? now,
     replayUntil: request.asOf === undefined ? undefined : now,
+    whatIf: request.whatIf,
     onProgress: (done, lastAccountId) => {
       options.onProgress?.(done);
       pending = pending.then(() => mark(lastAccountId).then(() => {}));
@@ -163,6 +185,25 @@ export async function getSimulation(store: Store, id: string): Promise<StoredSim
     asOf: new Date(row.as_of).toISOString(),
     createdBy: row.created_by,
     createdAt: new Date(row.created_at).toISOString(),
-    report: JSON.parse(row.report) as SimulationReport,
+    report: withDefaults(JSON.parse(row.report) as SimulationReport),
+  };
+}
+
+const NO_MEASURES = { regions: {}, stress: 1 };
+
+/**
+ * A report stored before simulations read class-wide measures decided both sides without any:
+ * exactly what these defaults say (no measures, no what-if, nothing class-wide).
+ */
+function withDefaults(report: SimulationReport): SimulationReport {
+  return {
+    ...report,
+    measures: report.measures ?? { current: NO_MEASURES, candidate: NO_MEASURES },
+    whatIf: report.whatIf ?? null,
+    classWide: report.classWide ?? { current: 0, candidate: 0 },
+    hits:
+      report.hits[0]?.currentClassWide !== undefined
+        ? report.hits
+        : report.hits.map((h) => ({ ...h, currentClassWide: false, candidateClassWide: false })),
   };
 }

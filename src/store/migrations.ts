@@ -11,7 +11,7 @@ import { budgets } from "./budgetMigration.ts";
 import { ledgerCheckpoints } from "./checkpointMigration.ts";
 import { rateChanges } from "./rateChangeMigration.ts";
 import { refusedEventsMigration } from "./refusedEventsMigration.ts";
-import { sandboxMigration } from "./sandboxMigration.ts";
+import { sandboxMigration, sandboxWhatIfMigration } from "./sandboxMigration.ts";
 import { trust } from "./trustMigration.ts";
 
 export type StoreDialect = "sqlite" | "postgres";
@@ -361,6 +361,7 @@ class CodeMigrations implements MigrationProvider {
       "0018_sandbox": sandboxMigration(),
       "0019_rate_changes": rateChanges(),
       "0020_refused_events": refusedEventsMigration(),
+      "0021_simulation_what_if": sandboxWhatIfMigration(),
     };
   }
 }

@@ -17,3 +17,17 @@ export function sandboxMigration(): Migration {
     },
   };
 }
+
+/**
+ * 0021: a simulation run under hypothetical class-wide measures (a what-if stress or region factor
+ * on the candidate) keeps them beside its report, so approval can tell it from a run under the
+ * measures in force. Null: no what-if (and every report stored before this).
+ */
+export function sandboxWhatIfMigration(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("simulation_reports").addColumn("what_if", "text").execute();
+    },
+  };
+}

@@ -210,6 +210,8 @@ export interface SimulationReportTable {
   mode: string;
   /** sha256 of the candidate policy's content, to match a report to the exact version approved. */
   policy_hash: string | null;
+  /** JSON of the what-if measures the candidate ran under; null for none (0021_simulation_what_if). */
+  what_if: string | null;
   accounts: number;
   hits: number;
   report: string;

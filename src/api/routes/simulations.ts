@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { REGIONS, SEGMENTS } from "../../engine/events.ts";
+import type { WhatIfMeasures } from "../../services/classMeasures.ts";
 import type { Headroom } from "../../services/headroom.ts";
+import { MAX_FACTOR, MIN_FACTOR } from "../../services/riskSettings.ts";
 import { filterHits, hitsCsv, MAX_HIT_LIST } from "../../services/simulation.ts";
 import {
   candidateEngine,
@@ -28,6 +30,8 @@ const hitSchema = z.object({
   candidateLimit: z.number().int(),
   candidateRule: z.string().nullable(),
   pd: z.number(),
+  currentClassWide: z.boolean(),
+  candidateClassWide: z.boolean(),
   worstDpdAfter: z.number().int().nullable(),
 });
 const group = z.object({
@@ -36,6 +40,8 @@ const group = z.object({
   exposureCurrent: z.number().int(),
   exposureCandidate: z.number().int(),
 });
+const factor = z.number().min(MIN_FACTOR).max(MAX_FACTOR);
+const measures = z.object({ regions: z.record(z.string(), z.number()), stress: z.number() });
 const byDpd = z.object({ dpd30: z.number().int(), dpd60: z.number().int() });
 const simulationView = z.object({
   id: z.string(),
@@ -49,6 +55,11 @@ const simulationView = z.object({
     asOf: z.number().int(),
     candidate: z.object({ policy: z.string(), model: z.string(), policyHash: z.string() }),
     current: z.object({ policy: z.string(), model: z.string() }),
+    measures: z.object({ current: measures, candidate: measures }),
+    whatIf: z
+      .object({ stress: z.number().optional(), regions: z.record(z.string(), z.number()).optional() })
+      .nullable(),
+    classWide: z.object({ current: z.number().int(), candidate: z.number().int() }),
     accounts: z.number().int(),
     actions: z.record(z.string(), z.object({ current: z.number().int(), candidate: z.number().int() })),
     exposure: z.object({
@@ -118,13 +129,20 @@ export const simulationRoutes =
         config: { access: { roles: ["analyst", "approver"] } },
         schema: {
           summary:
-            "Start a simulation of a candidate policy version and/or model version over the book, or over the history replayed as of a past date",
+            "Start a simulation of a candidate policy version and/or model version over the book, or over the history replayed as of a past date; both sides decide under the class-wide measures in force, the candidate also under any what-if measures",
           tags: ["simulations"],
           body: z.object({
             policy: z.string().min(1).max(64).optional().describe("a stored policy version"),
             yaml: z.string().min(1).max(1_000_000).optional().describe("or a candidate policy document"),
             model: z.string().min(1).max(64).optional(),
             asOf: z.iso.datetime().optional(),
+            stress: factor
+              .optional()
+              .describe("what-if: the candidate runs as if this portfolio stress multiplier were set"),
+            regionFactors: z
+              .partialRecord(z.enum(REGIONS), factor)
+              .optional()
+              .describe("what-if: the candidate runs as if these region risk factors were set"),
           }),
           response: {
             202: z.object({ id: z.string(), job: z.string() }),
@@ -134,14 +152,21 @@ export const simulationRoutes =
         },
       },
       async (request, reply) => {
-        const { policy, yaml, model } = request.body;
+        const { policy, yaml, model, stress, regionFactors } = request.body;
+        const whatIf: WhatIfMeasures | undefined =
+          stress === undefined && regionFactors === undefined
+            ? undefined
+            : {
+                ...(stress === undefined ? {} : { stress }),
+                ...(regionFactors === undefined ? {} : { regions: regionFactors as Record<string, number> }),
+              };
         const by = actorOf(request);
         const asOf = request.body.asOf === undefined ? undefined : Date.parse(request.body.asOf);
-        if (policy === undefined && yaml === undefined && model === undefined)
+        if (policy === undefined && yaml === undefined && model === undefined && whatIf === undefined)
           throw new ProblemError(
             422,
             "Invalid simulation",
-            "/body/policy: name a candidate policy (or send its document as yaml) and/or model",
+            "/body/policy: name a candidate policy (or send its document as yaml), model and/or what-if measures (stress, regionFactors)",
           );
         const now = headroom.clock();
         if (asOf !== undefined && asOf > now)
@@ -162,7 +187,7 @@ export const simulationRoutes =
         }
         const id = newSimulationId(candidate.policy.version, candidate.model.version, now);
         running.add(id);
-        runSimulation(headroom, { policy, yaml, model, asOf, by }, { id, candidate })
+        runSimulation(headroom, { policy, yaml, model, asOf, whatIf, by }, { id, candidate })
           .catch((error: unknown) => {
             request.log.error({ err: error, simulation: id }, "simulation failed");
             failed.set(id, error instanceof Error ? error.message : String(error));
