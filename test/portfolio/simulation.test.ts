@@ -5,12 +5,14 @@ import { seededRandom } from "../../src/engine/random.ts";
 import type { Dataset } from "../../src/engine/scorecard/dataset.ts";
 import { DEFAULT_TRAINING, trainScorecard } from "../../src/engine/scorecard/train.ts";
 import { validateScorecard } from "../../src/engine/scorecard/validation.ts";
+import { applyDueActions } from "../../src/services/dueActions.ts";
 import { activeEngine } from "../../src/services/engineConfig.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { loadLines } from "../../src/services/lineLoader.ts";
 import { registerDraft } from "../../src/services/modelRegistry.ts";
 import { defaultPolicy } from "../../src/services/policyFiles.ts";
+import { setRiskMeasure } from "../../src/services/riskSettings.ts";
 import { hitsCsv, simulate } from "../../src/services/simulation.ts";
 import { runSimulation } from "../../src/services/simulationRun.ts";
 import { due, opened, repaid } from "../support/events.ts";
@@ -29,6 +31,20 @@ function freezeAt(days: number): Policy {
     rules: policy.rules.map((r) =>
       r.id === "delinquency-freeze"
         ? { ...r, when: r.when.map((c) => (c.fact === "dpd" ? { ...c, value: days } : c)) }
+        : r,
+    ),
+  };
+}
+
+/** The same policy with increases waiting six months on book instead of three. */
+function increaseAfter6m(): Policy {
+  const policy = defaultPolicy();
+  return {
+    ...policy,
+    version: "increase-after-6m",
+    rules: policy.rules.map((r) =>
+      r.id === "good-standing-increase"
+        ? { ...r, when: r.when.map((c) => (c.fact === "monthsOnBook" ? { ...c, value: 6 } : c)) }
         : r,
     ),
   };
@@ -198,6 +214,152 @@ for (const { target, skip } of await storeTargets("the simulation suite")) {
       expect(stored).toMatchObject({ candidate_model: "dpd-only", mode: "book", accounts: 2 });
       await expect(runSimulation(headroom, { model: "nope", by: "ana" })).rejects.toMatchObject({
         field: "model",
+      });
+    });
+
+    describe("class-wide measures", () => {
+      /** What the default policy gives these borrowers (tier C's cap) in east and west alike. */
+      const TIER_CAP = 5_000_000;
+      const line = (limit: number, region: "east" | "west") => ({
+        declaredMonthlyIncome: 3_000_000,
+        initialLimit: limit,
+        region,
+      });
+      const openAll = (lines: Record<string, ReturnType<typeof line>>) =>
+        ingestEvents(
+          headroom,
+          Object.entries(lines).map(([id, l]) => opened(id, T0, { ...l, borrowerId: `cb-${id}` })),
+        );
+
+      it("decides both sides under a measure set live: only the candidate's own change is a hit", async () => {
+        // e*: below target, so the policy in force raises them once 3 months on book; the
+        // candidate waits 6 months. w*: at the cap until a live west factor of 0.8 cuts them to 4M.
+        const NOW = T0 + 60 * DAY;
+        clock.set(NOW);
+        await openAll({
+          e1: line(4_000_000, "east"),
+          e2: line(4_000_000, "east"),
+          w1: line(TIER_CAP, "west"),
+          w2: line(TIER_CAP, "west"),
+        });
+        expect(
+          await setRiskMeasure(headroom, { kind: "region", region: "west", factor: 0.8 }, "cro", "downturn"),
+        ).toMatchObject({ changed: 2 });
+        clock.set(NOW + 31 * DAY);
+        expect(await applyDueActions(headroom)).toMatchObject({ applied: 2 });
+        const SIM = NOW + 62 * DAY;
+        clock.set(SIM);
+        const west = await headroom.store.db
+          .selectFrom("credit_lines")
+          .select("limit_amount")
+          .where("region", "=", "west")
+          .execute();
+        expect(west.map((l) => l.limit_amount)).toEqual([4_000_000, 4_000_000]);
+
+        const report = await simulate(headroom.store, headroom.engine, activeEngine(increaseAfter6m()), {
+          asOf: SIM,
+        });
+        const inForce = { regions: { west: 0.8 }, stress: 1 };
+        expect(report.measures).toEqual({ current: inForce, candidate: inForce });
+        expect(report.whatIf).toBeNull();
+        // The west lines sit at the target the measure sets, on both sides: read without the
+        // measure, the policy in force would raise them back to 5M and the report would blame
+        // the candidate for holding them.
+        expect(report.hits.map((h) => h.accountId).sort()).toEqual(["e1", "e2"]);
+        expect(report.hits.every((h) => h.currentAction === "increase" && h.candidateAction === "none")).toBe(
+          true,
+        );
+        expect(report.actions).toEqual({
+          increase: { current: 2, candidate: 0 },
+          none: { current: 2, candidate: 4 },
+        });
+
+        // The candidate equal to the policy in force: no difference at all.
+        const same = await simulate(
+          headroom.store,
+          headroom.engine,
+          activeEngine({ ...defaultPolicy(), version: "same-rules" }),
+          { asOf: SIM },
+        );
+        expect(same.hits).toEqual([]);
+      });
+
+      it("a what-if region factor hits exactly that region's accounts pushed past the threshold, under the stress in force", async () => {
+        const NOW = T0 + 60 * DAY;
+        clock.set(NOW);
+        const limits = [3_900_000, 4_100_000, 4_200_000, 4_300_000, 4_500_000, TIER_CAP];
+        await openAll(
+          Object.fromEntries(
+            limits.flatMap((l, i) => [
+              [`ea${i}`, line(l, "east")],
+              [`we${i}`, line(l, "west")],
+            ]),
+          ),
+        );
+        // Stress in force at 0.95 moves no line (the target, 4.75M, is within the hysteresis of 5M).
+        expect(
+          await setRiskMeasure(headroom, { kind: "stress", factor: 0.95 }, "cro", "mild stress"),
+        ).toMatchObject({ reviewed: 12, changed: 0 });
+        clock.set(NOW + DAY);
+
+        const { id, report } = await runSimulation(headroom, {
+          whatIf: { regions: { west: 0.8 } },
+          by: "ana",
+        });
+        expect(report.whatIf).toEqual({ regions: { west: 0.8 } });
+        expect(report.measures).toEqual({
+          current: { regions: {}, stress: 0.95 },
+          candidate: { regions: { west: 0.8 }, stress: 0.95 },
+        });
+        // The candidate's west target: the cap times 0.8 times the stress in force; a line is cut
+        // when that target is below it by more than the policy's hysteresis band.
+        const target = Math.floor((TIER_CAP * 0.8 * 0.95) / 100) * 100;
+        const { hysteresis } = defaultPolicy().guardrails;
+        const crossing = limits
+          .map((l, i) => ({ id: `we${i}`, l }))
+          .filter(({ l }) => (target - l) / l < -hysteresis)
+          .map(({ id }) => id);
+        expect(crossing.length).toBeGreaterThan(1);
+        expect(crossing.length).toBeLessThan(limits.length - 1);
+        expect(report.hits.map((h) => h.accountId).sort()).toEqual(crossing);
+        for (const h of report.hits) {
+          expect(h).toMatchObject({
+            region: "west",
+            currentAction: "none",
+            candidateAction: "decrease",
+            candidateLimit: target,
+            currentClassWide: false,
+            candidateClassWide: true,
+          });
+        }
+        expect(report.classWide).toEqual({ current: 0, candidate: crossing.length });
+        expect(hitsCsv(report.hits).split("\n")[1]?.endsWith(",0,1")).toBe(true);
+        const stored = await headroom.store.db
+          .selectFrom("simulation_reports")
+          .select(["what_if", "report"])
+          .where("id", "=", id)
+          .executeTakeFirstOrThrow();
+        expect(JSON.parse(stored.what_if ?? "null")).toEqual({ regions: { west: 0.8 } });
+        expect(JSON.parse(stored.report).whatIf).toEqual({ regions: { west: 0.8 } });
+
+        // A replay decides under the measures in force at its date: before the stress was set, none.
+        const replay = await runSimulation(headroom, {
+          asOf: NOW - DAY,
+          whatIf: { stress: 0.9 },
+          by: "ana",
+        });
+        expect(replay.report.measures).toEqual({
+          current: { regions: {}, stress: 1 },
+          candidate: { regions: {}, stress: 0.9 },
+        });
+
+        await expect(runSimulation(headroom, { whatIf: { stress: 3 }, by: "ana" })).rejects.toMatchObject({
+          field: "stress",
+          message: "stress must be between 0.5 and 1.5, got 3",
+        });
+        await expect(
+          runSimulation(headroom, { whatIf: { regions: { mars: 0.9 } }, by: "ana" }),
+        ).rejects.toMatchObject({ field: "regionFactors.mars" });
       });
     });
   });
