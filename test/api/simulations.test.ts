@@ -112,6 +112,77 @@ for (const { target, skip } of await storeTargets("the simulation API tests")) {
       );
     });
 
+    it("runs a what-if stress on the candidate only and keeps it in the report; refuses a factor out of bounds", async () => {
+      const run = await inject({
+        method: "POST",
+        url: "/v1/simulations",
+        payload: { stress: 0.8, regionFactors: { west: 0.9 } },
+      });
+      expect(run.statusCode).toBe(202);
+      const { report } = await reportOf(run.json().id, 100_000);
+      expect(report.candidate.policy).toBe("policy-1");
+      expect(report.whatIf).toEqual({ stress: 0.8, regions: { west: 0.9 } });
+      expect(report.measures).toEqual({
+        current: { regions: {}, stress: 1 },
+        candidate: { regions: { west: 0.9 }, stress: 0.8 },
+      });
+      expect(report.classWide.current).toBe(0);
+      expect(report.classWide.candidate).toBeGreaterThan(0);
+      // Same policy and model: every hit is the what-if's doing. A cut (or a smaller increase) it
+      // makes is marked class-wide, as its live record would be; an increase it holds back is
+      // "none", which no record marks.
+      type Hit = { candidateClassWide: boolean; currentAction: string; candidateAction: string };
+      const hits: Hit[] = report.hits;
+      expect(hits.filter((h) => h.candidateClassWide).length).toBeGreaterThan(0);
+      expect(
+        hits
+          .filter((h) => !h.candidateClassWide)
+          .every((h) => h.currentAction === "increase" && h.candidateAction === "none"),
+      ).toBe(true);
+      expect(hits.filter((h) => h.candidateAction === "decrease").every((h) => h.candidateClassWide)).toBe(
+        true,
+      );
+
+      for (const [payload, pointer] of [
+        [{ stress: 3 }, "/body/stress"],
+        [{ stress: "lots" }, "/body/stress"],
+        [{ regionFactors: { west: 0.2 } }, "/body/regionFactors/west"],
+        [{ regionFactors: { mars: 0.9 } }, "/body/regionFactors"],
+      ] as const) {
+        const bad = await inject({ method: "POST", url: "/v1/simulations", payload });
+        expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
+        expect(bad.headers["content-type"]).toContain("application/problem+json");
+        expect(bad.json().detail).toContain(pointer);
+      }
+    });
+
+    it("serves a report stored before simulations read class-wide measures (none applied, none marked)", async () => {
+      const row = await headroom.store.db
+        .selectFrom("simulation_reports")
+        .selectAll()
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const { measures: _m, whatIf: _w, classWide: _c, ...old } = JSON.parse(row.report);
+      old.hits = old.hits.map(
+        ({ currentClassWide: _a, candidateClassWide: _b, ...h }: Record<string, unknown>) => h,
+      );
+      await headroom.store.db
+        .insertInto("simulation_reports")
+        .values({ ...row, id: "sim_before_measures", what_if: null, report: JSON.stringify(old) })
+        .execute();
+      const response = await inject({ method: "GET", url: "/v1/simulations/sim_before_measures" });
+      expect(response.statusCode).toBe(200);
+      const none = { regions: {}, stress: 1 };
+      expect(response.json().report).toMatchObject({
+        measures: { current: none, candidate: none },
+        whatIf: null,
+        classWide: { current: 0, candidate: 0 },
+      });
+      expect(
+        response.json().report.hits.every((h: { currentClassWide: boolean }) => h.currentClassWide === false),
+      ).toBe(true);
+    });
+
     it("refuses a candidate that does not validate, naming the line, and an unknown report", async () => {
       const broken = DEFAULT_YAML.replace("maxLimit: 20000000", "maxLimit: lots");
       const line = broken.split("\n").findIndex((l) => l.includes("maxLimit: lots")) + 1;

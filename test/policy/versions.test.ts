@@ -90,6 +90,11 @@ for (const { target, skip } of targets) {
       await expect(approvePolicyVersion(headroom.store, "policy-1", "bob", 4)).rejects.toMatchObject({
         kind: "needs_simulation",
       });
+      // Nor does a run under a what-if stress: it shows the book under measures not in force.
+      await runSimulation(headroom, { policy: "policy-1", whatIf: { stress: 0.8 }, by: "alice" });
+      await expect(approvePolicyVersion(headroom.store, "policy-1", "bob", 4)).rejects.toMatchObject({
+        kind: "needs_simulation",
+      });
       const { report } = await runSimulation(headroom, { policy: "policy-1", by: "alice" });
       expect(report).toMatchObject({ mode: "book", accounts: 2, candidate: { policy: "policy-1" } });
       expect(await approvePolicyVersion(headroom.store, "policy-1", "bob", 4)).toMatchObject({

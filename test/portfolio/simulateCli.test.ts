@@ -2,10 +2,27 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { whatIfOptions } from "../../src/cli/simulateCommand.ts";
 import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
 import { runToEnd } from "../support/server.ts";
 
 const DAY = 86_400_000;
+
+describe("simulate's what-if options", () => {
+  it("reads --stress and --region-factor REGION=FACTOR, refusing what a setting would refuse", () => {
+    expect(whatIfOptions(undefined, undefined)).toBeUndefined();
+    expect(whatIfOptions("0.9", ["west=0.8", "east=1.2"])).toEqual({
+      stress: 0.9,
+      regions: { west: 0.8, east: 1.2 },
+    });
+    expect(() => whatIfOptions(undefined, ["west=0.2"])).toThrow(
+      "--region-factor west must be between 0.5 and 1.5, got 0.2",
+    );
+    expect(() => whatIfOptions(undefined, ["mars=0.9"])).toThrow("--region-factor region must be one of");
+    expect(() => whatIfOptions(undefined, ["west"])).toThrow("--region-factor takes REGION=FACTOR");
+    expect(() => whatIfOptions("", undefined)).toThrow('--stress must be a number, got ""');
+  });
+});
 
 describe("headroom simulate on a demo book", () => {
   const dir = mkdtempSync(join(tmpdir(), "headroom-simulate-"));
@@ -61,6 +78,29 @@ describe("headroom simulate on a demo book", () => {
     );
   });
 
+  it("runs a what-if stress and region factors on the candidate only, and says so", async () => {
+    const run = await runToEnd([
+      "--database",
+      database,
+      "simulate",
+      "--stress",
+      "0.8",
+      "--region-factor",
+      "west=0.9",
+      "east=1.1",
+    ]);
+    expect(run.code).toBe(0);
+    // No candidate policy or model: the ones in force, under the what-if measures.
+    expect(run.stdout).toMatch(/simulation sim_policy-1_\S+: policy-1\/(\S+) against policy-1\/\1 /);
+    expect(run.stdout).toContain(
+      "class-wide measures: current none; candidate stress 0.8, west 0.9, east 1.1 (what-if)",
+    );
+    const marked = run.stdout.match(/decided by a class-wide measure: current 0, candidate (\d+)/);
+    expect(Number(marked?.[1])).toBeGreaterThan(0);
+    const hits = Number(run.stdout.match(/who is hit: (\d+) accounts/)?.[1]);
+    expect(hits).toBeGreaterThan(0);
+  });
+
   it("compares cutting lines with offering relief under stress, with its assumptions", async () => {
     const run = await runToEnd([
       "--database",
@@ -85,6 +125,8 @@ describe("headroom simulate on a demo book", () => {
       [["simulate"], "name a candidate"],
       [["simulate", "--policy", "no-such-version"], "neither a stored policy version nor a file"],
       [["simulate", "--policy", candidate, "--as-of", "soon"], "--as-of must be an ISO date"],
+      [["simulate", "--stress", "3"], "--stress must be between 0.5 and 1.5, got 3"],
+      [["simulate", "--policy", candidate, "--stress", "lots"], '--stress must be a number, got "lots"'],
       [["simulate", "stress", "--pd-multiplier", "-1"], "--pd-multiplier must be a number above 0"],
       [
         ["simulate", "stress", "--pd-multiplier", "2", "--relief", "rate_reduction:100"],
