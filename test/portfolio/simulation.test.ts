@@ -22,33 +22,22 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5);
 const AS_OF = T0 + 120 * DAY;
 
-/** The same policy with the delinquency freeze at another number of days past due. */
-function freezeAt(days: number): Policy {
+/** The default policy with one condition of one rule at another value. */
+function withCondition(version: string, ruleId: string, fact: string, value: number): Policy {
   const policy = defaultPolicy();
   return {
     ...policy,
-    version: `freeze-at-${days}`,
+    version,
     rules: policy.rules.map((r) =>
-      r.id === "delinquency-freeze"
-        ? { ...r, when: r.when.map((c) => (c.fact === "dpd" ? { ...c, value: days } : c)) }
-        : r,
+      r.id === ruleId ? { ...r, when: r.when.map((c) => (c.fact === fact ? { ...c, value } : c)) } : r,
     ),
   };
 }
 
-/** The same policy with increases waiting six months on book instead of three. */
-function increaseAfter6m(): Policy {
-  const policy = defaultPolicy();
-  return {
-    ...policy,
-    version: "increase-after-6m",
-    rules: policy.rules.map((r) =>
-      r.id === "good-standing-increase"
-        ? { ...r, when: r.when.map((c) => (c.fact === "monthsOnBook" ? { ...c, value: 6 } : c)) }
-        : r,
-    ),
-  };
-}
+/** The delinquency freeze at another number of days past due. */
+const freezeAt = (days: number) => withCondition(`freeze-at-${days}`, "delinquency-freeze", "dpd", days);
+/** Increases wait six months on book instead of three. */
+const increaseAfter6m = () => withCondition("increase-after-6m", "good-standing-increase", "monthsOnBook", 6);
 
 /** A registry model scoring days past due alone: a candidate model unlike the one in force. */
 function dpdOnlyModel(version: string) {
