@@ -6,6 +6,7 @@ import { overdueAmount, type Recourse, type RecourseStep } from "../engine/recou
 import { stepText } from "../engine/recourseText.ts";
 import type { RebuildingPlanTable } from "../store/schema.ts";
 import { borrowerNotice } from "./appealsNotices.ts";
+import { type ClassMeasureSettings, classMeasuresIn, classWideNotice } from "./classMeasures.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
@@ -162,6 +163,7 @@ async function checkPlans(deps: IngestDeps): Promise<{ checked: number; reopened
           .limit(PLAN_CHUNK)
           .execute();
         const lines = await loadLines(trx, deps.store, [...new Set(plans.map((p) => p.account_id))]);
+        const measures = await classMeasuresIn(trx);
         const writes = new WriteSet(deps.engine, now);
         let reopened = 0;
         for (const plan of plans) {
@@ -171,12 +173,14 @@ async function checkPlans(deps: IngestDeps): Promise<{ checked: number; reopened
           for (const c of checkpoints) c.metAt = isMet(c.step, line, now) ? (c.metAt ?? now) : null;
           let status = plan.status;
           let outcome: string | null = null;
+          let classWide: ReturnType<typeof classWideNotice> | null = null;
           if (line.row.status === "ACTIVE") {
             status = "reopened";
             outcome = "the line was reopened by a later decision";
           } else if (checkpoints.every((c) => c.metAt !== null)) {
-            const result = reopenLine(deps, writes, line, plan, now);
+            const result = reopenLine(deps, writes, line, plan, now, measures);
             outcome = result.outcome;
+            classWide = result.classWide;
             if (result.reopened) {
               status = "reopened";
               reopened++;
@@ -201,8 +205,9 @@ async function checkPlans(deps: IngestDeps): Promise<{ checked: number; reopened
                 {
                   planId: plan.id,
                   limit: line.row.limit_amount,
-                  en: `You completed your plan: your line is open again with a limit of ${formatYuan(line.row.limit_amount)} yuan.`,
-                  zh: `您已完成恢复计划：额度已重新开通，额度为${formatYuan(line.row.limit_amount)}元。`,
+                  classWide,
+                  en: `You completed your plan: your line is open again with a limit of ${formatYuan(line.row.limit_amount)} yuan.${classWide === null ? "" : ` ${classWide.en}`}`,
+                  zh: `您已完成恢复计划：额度已重新开通，额度为${formatYuan(line.row.limit_amount)}元。${classWide === null ? "" : classWide.zh}`,
                 },
                 now,
               ),
@@ -223,7 +228,9 @@ async function checkPlans(deps: IngestDeps): Promise<{ checked: number; reopened
 
 /**
  * A fresh decision for a line whose plan is met. A closed line is judged as a frozen line at the
- * limit the plan promised, so the same reopen rule and ability-to-pay check decide both.
+ * limit the plan promised, so the same reopen rule and ability-to-pay check decide both. It is a
+ * live decision: it decides under the class-wide measures in force, so a line reopens no higher
+ * than a measure allows, and a reopening a measure held down says so (`classWide`).
  */
 function reopenLine(
   deps: IngestDeps,
@@ -231,8 +238,10 @@ function reopenLine(
   line: LineRecord,
   plan: RebuildingPlanTable,
   now: number,
-): { reopened: boolean; outcome: string } {
-  const input = decisionInput(line, { kind: "analyst", actor: `rebuilding-plan:${plan.id}` }, now);
+  measures: ClassMeasureSettings,
+): { reopened: boolean; outcome: string; classWide: ReturnType<typeof classWideNotice> | null } {
+  const trigger = { kind: "analyst", actor: `rebuilding-plan:${plan.id}` } as const;
+  const input = decisionInput(line, trigger, now, measures);
   if (line.row.status === "CLOSED") {
     // Closing set the limit to zero; the line is judged at the limit the plan promised, and the
     // share of it in use is read against that limit too.
@@ -249,9 +258,20 @@ function reopenLine(
     return {
       reopened: false,
       outcome: `plan met; reopening refused: ${decision.trace.guardrails.join("; ") || "the reopen rule does not hold yet"}`,
+      classWide: null,
     };
   writes.record(line, input, decision, `plan:${plan.id}:reopen`);
-  return { reopened: line.row.status === "ACTIVE", outcome: `reopened at ${line.row.limit_amount} fen` };
+  const reopened = {
+    reopened: line.row.status === "ACTIVE",
+    outcome: `reopened at ${line.row.limit_amount} fen`,
+  };
+  const measure = decision.classWide;
+  if (measure === undefined) return { ...reopened, classWide: null };
+  return {
+    reopened: reopened.reopened,
+    outcome: `${reopened.outcome} under a class-wide measure (${measure.withoutMeasures.toLimit} fen without it)`,
+    classWide: classWideNotice(measure, line.row.region),
+  };
 }
 
 /** The plans pass the review job runs: open plans for new freezes and closures, then check them. */

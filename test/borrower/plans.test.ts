@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Decision, type DecisionInput, decide } from "../../src/engine/decide.ts";
 import type { CreditEvent } from "../../src/engine/events.ts";
 import type { Recourse } from "../../src/engine/recourse.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
+import { renderNotice } from "../../src/services/channels/templates.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
+import { setRiskMeasure } from "../../src/services/riskSettings.ts";
 import { CONSENT, drawdown, due, inquiry, iso, opened } from "../support/events.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
@@ -94,6 +97,100 @@ describe("rebuilding plans", () => {
       .where("action", "=", "reopen")
       .executeTakeFirstOrThrow();
     expect(JSON.parse(reopen.output).affordability).toMatchObject({ passed: true });
+    expect((await verifyLedger(headroom.store)).ok).toBe(true);
+  });
+
+  it("reopens under the class-wide measures in force: a region's factor holds its reopening down, another region's is unaffected", async () => {
+    clock.set(T0 + 120 * DAY);
+    // The same closure in two regions: 90 days past due closes both lines. The income is enough for
+    // the tier's cap in both regions, so both plans promise the line back at 20,000 yuan.
+    const closedLine = (id: string, region: "east" | "west") => [
+      opened(id, T0, { declaredMonthlyIncome: 2_000_000, initialLimit: 2_000_000, region }),
+      drawdown(id, `${id}-d1`, T0 + DAY, 300_000),
+      due(id, `${id}-u0`, T0 + 10 * DAY, T0 + 20 * DAY, 30_000),
+      inquiry(id, `${id}-q1`, T0 + 115 * DAY),
+    ];
+    await ingestEvents(headroom, [...closedLine("e1", "east"), ...closedLine("w1", "west")]);
+    expect(await runRebuildingPlans(headroom)).toMatchObject({ opened: 2 });
+    const recourseOf = async (accountId: string) => {
+      const row = await headroom.store.db
+        .selectFrom("decision_recourse")
+        .select("recourse")
+        .where("account_id", "=", accountId)
+        .executeTakeFirstOrThrow();
+      return JSON.parse(row.recourse) as Recourse;
+    };
+    const [east, west] = [await recourseOf("e1"), await recourseOf("w1")];
+    await ingestEvents(headroom, [
+      ...follow("e1", east, clock.now()).map((e) => ({ ...e, id: `e1-${e.id}` })),
+      ...follow("w1", west, clock.now()).map((e) => ({ ...e, id: `w1-${e.id}` })),
+    ]);
+    clock.set(Math.max(clock.now(), east.by, west.by));
+    // The west's risk factor is set after the plans were made: the reopening must still obey it.
+    await setRiskMeasure(headroom, { kind: "region", region: "west", factor: 0.5 }, "analyst-1", "downturn");
+
+    expect(await runRebuildingPlans(headroom)).toMatchObject({ reopened: 2 });
+    const promised = west.outcome?.limit ?? 0;
+    expect(promised).toBe(2_000_000);
+    expect(east.outcome?.limit).toBe(promised);
+    const lines = await headroom.store.db
+      .selectFrom("credit_lines")
+      .select(["account_id", "status", "limit_amount"])
+      .orderBy("account_id")
+      .execute();
+    expect(lines).toEqual([
+      { account_id: "e1", status: "ACTIVE", limit_amount: east.outcome?.limit },
+      { account_id: "w1", status: "ACTIVE", limit_amount: expect.any(Number) },
+    ]);
+    // Half the target the plan was worked out at: the region's factor of 0.5.
+    const westLimit = lines[1]?.limit_amount ?? 0;
+    expect(westLimit).toBe(promised / 2);
+
+    const reopenOf = async (accountId: string) => {
+      const row = await headroom.store.db
+        .selectFrom("decisions")
+        .selectAll()
+        .where("account_id", "=", accountId)
+        .where("action", "=", "reopen")
+        .executeTakeFirstOrThrow();
+      return {
+        row,
+        input: JSON.parse(row.input) as DecisionInput,
+        output: JSON.parse(row.output) as Decision,
+      };
+    };
+    // The west's reopening is recorded as the measure's: its input carries the factor, its output
+    // says what the reopening would have been without it, and the borrower is told it is regional.
+    const w = await reopenOf("w1");
+    expect(w.row.to_limit).toBe(westLimit);
+    expect(w.input.classMeasures).toEqual({ regionFactor: 0.5, stressMultiplier: 1 });
+    expect(w.output.classWide).toEqual({
+      regionFactor: 0.5,
+      stressMultiplier: 1,
+      withoutMeasures: { action: "reopen", toLimit: promised, toStatus: "ACTIVE" },
+    });
+    expect(decide(w.input, headroom.engine, w.output.decidedAt)).toEqual(w.output);
+    const notices = await headroom.store.db
+      .selectFrom("outbox")
+      .select(["kind", "payload"])
+      .where("account_id", "=", "w1")
+      .where((eb) =>
+        eb.or([eb("idempotency_key", "=", `line_changed:${w.row.id}`), eb("kind", "=", "plan_met")]),
+      )
+      .execute();
+    expect(notices.map((n) => n.kind).sort()).toEqual(["line_changed", "plan_met"]);
+    for (const n of notices)
+      expect(JSON.parse(n.payload).classWide).toMatchObject({ scope: "regional", regionFactor: 0.5 });
+    expect(renderNotice(notices.find((n) => n.kind === "plan_met")?.payload ?? "", "en").text).toContain(
+      "regional measure",
+    );
+    const [westPlan] = await listPlans(headroom, "w1");
+    expect(westPlan?.outcome).toContain("under a class-wide measure");
+
+    // The east is outside the measure: reopened at the limit its plan promised, as before.
+    const e = await reopenOf("e1");
+    expect(e.input.classMeasures).toBeUndefined();
+    expect(e.output.classWide).toBeUndefined();
     expect((await verifyLedger(headroom.store)).ok).toBe(true);
   });
 
