@@ -5,6 +5,7 @@ import { lintMessages, lintPolicy } from "../engine/policy/lint.ts";
 import type { Policy } from "../engine/policy.ts";
 import type { Store } from "../store/connect.ts";
 import type { PolicyDeploymentTable, PolicyVersionTable } from "../store/schema.ts";
+import { type ClassMeasureSettings, classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, activeEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import { decisionInput } from "./lineBook.ts";
@@ -259,6 +260,11 @@ export interface PolicyDiff {
   tiersChanged: boolean;
   limitFormulaChanged: boolean;
   guardrailsChanged: string[];
+  /**
+   * The class-wide measures in force both versions decided under, as live decisions read them:
+   * the accounts that move differ by the versions alone.
+   */
+  measures: ClassMeasureSettings;
   /** Accounts in the current book whose decision now would differ (action or new limit). */
   accounts: number;
   moved: number;
@@ -280,6 +286,7 @@ export async function diffPolicyVersions(
   const [ra, rb] = [ruleIds(a), ruleIds(b)];
   const engine = activeEngine(a);
   const ctxB = { policy: b, scorer: engine.scorer };
+  const measures = await classMeasuresIn(store.db);
   const diff: PolicyDiff = {
     from,
     to,
@@ -294,13 +301,14 @@ export async function diffPolicyVersions(
       (k) =>
         !same(a.guardrails[k as keyof Policy["guardrails"]], b.guardrails[k as keyof Policy["guardrails"]]),
     ),
+    measures,
     accounts: 0,
     moved: 0,
     movedByTransition: {},
     sample: [],
   };
   for await (const line of bookLines(store)) {
-    const input = decisionInput(line, { kind: "analyst", actor: `diff:${from}..${to}` }, now);
+    const input = decisionInput(line, { kind: "analyst", actor: `diff:${from}..${to}` }, now, measures);
     const [da, db] = [decide(input, engine, now), decide(input, ctxB, now)];
     diff.accounts++;
     if (outcome(da) === outcome(db)) continue;
@@ -313,7 +321,11 @@ export async function diffPolicyVersions(
   return diff;
 }
 
-/** Decides the whole book under every shadow version and records what they would have done. */
+/**
+ * Decides the whole book under every shadow version and records what they would have done, under
+ * the class-wide measures in force as live decisions are: a shadow differs from the acted arm by
+ * its policy alone.
+ */
 export async function runShadows(
   store: Store,
   engine: ActiveEngine,
@@ -334,8 +346,9 @@ export async function runShadows(
     recorded += rows.length;
     rows = [];
   };
+  const measures = await classMeasuresIn(store.db);
   for await (const line of bookLines(store)) {
-    const input = decisionInput(line, { kind: "review", runId }, now);
+    const input = decisionInput(line, { kind: "review", runId }, now, measures);
     for (const policy of shadows) {
       const d = decide(input, { policy, scorer: engine.scorer }, now);
       rows.push({
