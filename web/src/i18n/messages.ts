@@ -244,6 +244,20 @@ export const en = {
   "simulation.limitCurrent": "Limit in force",
   "simulation.limitCandidate": "Limit by candidate",
   "simulation.rule": "Candidate rule",
+  "simulation.whatIf": "What-if measures (optional)",
+  "simulation.whatIfHint":
+    "Both sides decide under the class-wide measures in force (greyed). Enter a factor (0.5 to 1.5) to run the candidate as if it were set on top of them; nothing is set. A what-if report is not evidence for approving a policy version.",
+  "simulation.stress": "Portfolio stress multiplier",
+  "simulation.regionFactors": "Region risk factors",
+  "simulation.notAFactor": "{field}: “{value}” is not a number.",
+  "simulation.whatIfRan":
+    "What-if: the candidate ran as if these were set on top of the measures in force: {measures}. Nothing was set, and this report is not evidence for approving a policy version.",
+  "simulation.measures": "Class-wide measures each side decided under",
+  "simulation.measure": "Measure",
+  "simulation.regionMeasure": "{region} risk factor",
+  "simulation.classWideCounts": "Decisions a measure made: {current} in force, {candidate} by the candidate.",
+  "simulation.byMeasure": "Made by a measure",
+  "simulation.bothSides": "both",
 
   "appeal.start": "Appeal this decision",
   "appeal.statement": "Why the decision is wrong",
@@ -603,6 +617,20 @@ export const zh: Record<MessageKey, string> = {
   "simulation.limitCurrent": "当前策略额度",
   "simulation.limitCandidate": "候选策略额度",
   "simulation.rule": "候选策略规则",
+  "simulation.whatIf": "假设情景措施（可选）",
+  "simulation.whatIfHint":
+    "两侧均按现行的类别措施决策（灰色为现行值）。填写系数（0.5 至 1.5），候选策略即按在现行措施之上另设该系数决策；不会实际设置任何措施。假设情景报告不能作为审批策略版本的依据。",
+  "simulation.stress": "组合压力系数",
+  "simulation.regionFactors": "区域风险系数",
+  "simulation.notAFactor": "{field}：“{value}”不是数字。",
+  "simulation.whatIfRan":
+    "假设情景：候选策略按在现行措施之上另设{measures}进行决策。未实际设置任何措施，本报告不能作为审批策略版本的依据。",
+  "simulation.measures": "两侧决策所依据的类别措施",
+  "simulation.measure": "措施",
+  "simulation.regionMeasure": "{region}区域风险系数",
+  "simulation.classWideCounts": "由类别措施作出的决策：当前策略 {current} 个，候选策略 {candidate} 个。",
+  "simulation.byMeasure": "由措施作出",
+  "simulation.bothSides": "两侧",
 
   "appeal.start": "对此决定提出申诉",
   "appeal.statement": "您认为决定有误的理由",

@@ -2,9 +2,12 @@ import { useEffect, useMemo, useState } from "react";
 import { getJson, postJson, useApi } from "../api.ts";
 import { Async } from "../components/Async.tsx";
 import { GroupedBars } from "../components/GroupedBars.tsx";
-import { useI18n } from "../i18n/I18n.tsx";
+import { type I18n, useI18n } from "../i18n/I18n.tsx";
 import { Link } from "../router.tsx";
-import type { SimulationView } from "../types.ts";
+import type { HitAccount, Reference, SimulationReport, SimulationView } from "../types.ts";
+
+type Measures = SimulationReport["measures"]["current"];
+type WhatIf = NonNullable<SimulationReport["whatIf"]>;
 
 /** Rows of the who-is-hit list shown on screen; the CSV has them all. */
 const HITS_SHOWN = 200;
@@ -13,8 +16,70 @@ const CURRENT = "#90a4ae";
 const CANDIDATE = "#1565c0";
 const CHANGE = "#ef6c00";
 
+/** Which side's decision of a hit a class-wide measure made. */
+function classWideSide(h: HitAccount): "both" | "current" | "candidate" | "none" {
+  if (h.currentClassWide) return h.candidateClassWide ? "both" : "current";
+  return h.candidateClassWide ? "candidate" : "none";
+}
+
+/** A what-if as a list: "Portfolio stress multiplier 0.8, West risk factor 0.9". */
+function whatIfText(whatIf: WhatIf, { t, code, number }: I18n): string {
+  return [
+    ...(whatIf.stress === undefined ? [] : [`${t("simulation.stress")} ${number(whatIf.stress, 2)}`]),
+    ...Object.entries(whatIf.regions ?? {}).map(
+      ([region, f]) => `${t("simulation.regionMeasure", { region: code("region", region) })} ${number(f, 2)}`,
+    ),
+  ].join(", ");
+}
+
+/** The stress multiplier and every region factor either side decided under, side by side. */
+function MeasuresCard({ report }: { report: SimulationReport }) {
+  const { t, code, number } = useI18n();
+  const { current, candidate } = report.measures;
+  const regions = [...new Set([...Object.keys(current.regions), ...Object.keys(candidate.regions)])].sort();
+  const rows = [
+    { key: "stress", label: t("simulation.stress"), current: current.stress, candidate: candidate.stress },
+    ...regions.map((g) => ({
+      key: `region:${g}`,
+      label: t("simulation.regionMeasure", { region: code("region", g) }),
+      current: current.regions[g] ?? 1,
+      candidate: candidate.regions[g] ?? 1,
+    })),
+  ];
+  return (
+    <section className="card">
+      <h3>{t("simulation.measures")}</h3>
+      <table data-testid="simulation-measures">
+        <thead>
+          <tr>
+            <th>{t("simulation.measure")}</th>
+            <th className="num">{t("simulation.current")}</th>
+            <th className="num">{t("simulation.candidate")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((m) => (
+            <tr key={m.key} data-measure={m.key} className={m.current === m.candidate ? "" : "what-if-row"}>
+              <td>{m.label}</td>
+              <td className="num">{number(m.current, 2)}</td>
+              <td className="num">{number(m.candidate, 2)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted" data-testid="class-wide-counts">
+        {t("simulation.classWideCounts", {
+          current: number(report.classWide.current),
+          candidate: number(report.classWide.candidate),
+        })}
+      </p>
+    </section>
+  );
+}
+
 function Report({ simulation }: { simulation: SimulationView }) {
-  const { t, code, money, number, percent } = useI18n();
+  const i18n = useI18n();
+  const { t, code, money, number, percent } = i18n;
   const r = simulation.report;
   const actions = useMemo(
     () =>
@@ -56,6 +121,12 @@ function Report({ simulation }: { simulation: SimulationView }) {
   const actionLabels = useMemo(() => actions.map((a) => code("action", a)), [actions, code]);
   const regionLabels = useMemo(() => regions.map((g) => code("region", g)), [regions, code]);
   const total = r.exposure.total;
+  const sideLabels = {
+    both: t("simulation.bothSides"),
+    current: t("simulation.current"),
+    candidate: t("simulation.candidate"),
+    none: "",
+  };
   return (
     <div data-testid="simulation-report" data-simulation={simulation.id}>
       <p className="muted">
@@ -67,6 +138,11 @@ function Report({ simulation }: { simulation: SimulationView }) {
         })}{" "}
         <Link to={`/simulations/${encodeURIComponent(simulation.id)}`}>{t("simulation.permalink")}</Link>
       </p>
+      {r.whatIf !== null && (
+        <p className="warning" data-testid="what-if">
+          {t("simulation.whatIfRan", { measures: whatIfText(r.whatIf, i18n) })}
+        </p>
+      )}
       <div className="kpis" data-testid="simulation-kpis">
         <div className="kpi">
           <span>{t("simulation.accounts")}</span>
@@ -174,6 +250,7 @@ function Report({ simulation }: { simulation: SimulationView }) {
             </tbody>
           </table>
         </section>
+        <MeasuresCard report={r} />
       </div>
       <section className="card">
         <h3>{t("simulation.whoIsHit")}</h3>
@@ -198,6 +275,7 @@ function Report({ simulation }: { simulation: SimulationView }) {
               <th className="num">{t("simulation.limitCurrent")}</th>
               <th className="num">{t("simulation.limitCandidate")}</th>
               <th>{t("simulation.rule")}</th>
+              <th>{t("simulation.byMeasure")}</th>
             </tr>
           </thead>
           <tbody>
@@ -214,6 +292,7 @@ function Report({ simulation }: { simulation: SimulationView }) {
                 <td className="num">{money(h.currentLimit)}</td>
                 <td className="num">{money(h.candidateLimit)}</td>
                 <td>{h.candidateRule ?? t("common.unknown")}</td>
+                <td data-class-wide={classWideSide(h)}>{sideLabels[classWideSide(h)]}</td>
               </tr>
             ))}
           </tbody>
@@ -236,10 +315,94 @@ async function reportWhenDone(id: string): Promise<SimulationView> {
   }
 }
 
+/**
+ * The what-if fields as the API takes them (`stress`, `regionFactors`; empty fields left out), or
+ * the first field that is not a number. The API checks the bounds and names a field out of them.
+ */
+function whatIfBody(
+  stress: string,
+  regions: Record<string, string>,
+  { t, code }: I18n,
+): { stress?: number; regionFactors?: Record<string, number> } | { invalid: string } {
+  const fields = [
+    { label: t("simulation.stress"), region: null, text: stress.trim() },
+    ...Object.entries(regions).map(([region, text]) => ({
+      label: t("simulation.regionMeasure", { region: code("region", region) }),
+      region,
+      text: text.trim(),
+    })),
+  ].filter((f) => f.text !== "");
+  const body: { stress?: number; regionFactors?: Record<string, number> } = {};
+  for (const f of fields) {
+    const value = Number(f.text);
+    if (!Number.isFinite(value))
+      return { invalid: t("simulation.notAFactor", { field: f.label, value: f.text }) };
+    if (f.region === null) body.stress = value;
+    else body.regionFactors = { ...body.regionFactors, [f.region]: value };
+  }
+  return body;
+}
+
+/** Optional what-if factors, each shown over the value in force. */
+function WhatIfFields({
+  stress,
+  setStress,
+  regions,
+  setRegion,
+}: {
+  stress: string;
+  setStress: (v: string) => void;
+  regions: Record<string, string>;
+  setRegion: (region: string, v: string) => void;
+}) {
+  const { t, code } = useI18n();
+  const reference = useApi<Reference>("/v1/reference");
+  const inForce = useApi<Measures>("/v1/risk-measures");
+  const held =
+    inForce.state === "ready" ? inForce.data : { regions: {} as Record<string, number>, stress: 1 };
+  return (
+    <fieldset className="what-if" data-testid="what-if-fields">
+      <legend>{t("simulation.whatIf")}</legend>
+      <p className="muted">{t("simulation.whatIfHint")}</p>
+      <div className="filters">
+        <label>
+          {t("simulation.stress")}{" "}
+          <input
+            data-testid="what-if-stress"
+            inputMode="decimal"
+            placeholder={String(held.stress)}
+            value={stress}
+            onChange={(e) => setStress(e.target.value)}
+          />
+        </label>
+      </div>
+      <div className="filters">
+        <span>{t("simulation.regionFactors")}</span>
+        {reference.state === "ready" &&
+          reference.data.regions.map((g) => (
+            <label key={g}>
+              {code("region", g)}{" "}
+              <input
+                data-testid={`what-if-region-${g}`}
+                inputMode="decimal"
+                placeholder={String(held.regions[g] ?? 1)}
+                value={regions[g] ?? ""}
+                onChange={(e) => setRegion(g, e.target.value)}
+              />
+            </label>
+          ))}
+      </div>
+    </fieldset>
+  );
+}
+
 /** The candidate policy as YAML, prefilled with the policy in force, and the report of each run. */
 function Editor() {
-  const { t } = useI18n();
+  const i18n = useI18n();
+  const { t } = i18n;
   const [yaml, setYaml] = useState<string | null>(null);
+  const [stress, setStress] = useState("");
+  const [regions, setRegions] = useState<Record<string, string>>({});
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<SimulationView | null>(null);
@@ -251,10 +414,15 @@ function Editor() {
   }, []);
   const run = () => {
     if (yaml === null) return;
+    const whatIf = whatIfBody(stress, regions, i18n);
+    if ("invalid" in whatIf) {
+      setError(whatIf.invalid);
+      return;
+    }
     setRunning(true);
     setError(null);
     // Run as the signed-in user: the server records the session's principal.
-    postJson<{ id: string }>("/v1/simulations", { yaml })
+    postJson<{ id: string }>("/v1/simulations", { yaml, ...whatIf })
       .then(({ id }) => reportWhenDone(id))
       .then(
         (s) => {
@@ -288,6 +456,12 @@ function Editor() {
           value={yaml ?? ""}
           disabled={yaml === null}
           onChange={(e) => setYaml(e.target.value)}
+        />
+        <WhatIfFields
+          stress={stress}
+          setStress={setStress}
+          regions={regions}
+          setRegion={(g, v) => setRegions((r) => ({ ...r, [g]: v }))}
         />
         <div className="filters">
           <button type="submit" data-testid="run-simulation" disabled={running || yaml === null}>
