@@ -5,16 +5,14 @@ import { ingestEvents } from "../../src/services/ingest.ts";
 import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
 import {
   activatePolicy,
-  approvePolicyVersion,
   diffPolicyVersions,
-  importPolicyVersion,
   loadActiveEngine,
   runShadows,
 } from "../../src/services/policyVersions.ts";
 import { runReview } from "../../src/services/review.ts";
 import { setRiskMeasure } from "../../src/services/riskSettings.ts";
-import { runSimulation } from "../../src/services/simulationRun.ts";
 import { opened } from "../support/events.ts";
+import { approvedVersion } from "../support/policies.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -53,11 +51,7 @@ for (const { target, skip } of targets) {
       await headroom.dispose();
     });
 
-    const approved = async (yaml: string) => {
-      const v = await importPolicyVersion(headroom.store, yaml, "alice", clock.now());
-      await runSimulation(headroom, { policy: v.version, by: "alice" });
-      return approvePolicyVersion(headroom.store, v.version, "bob", clock.now());
-    };
+    const approved = (yaml: string) => approvedVersion(headroom, yaml, clock.now());
 
     it("a diff decides both versions under the measures in force: only the versions' own difference moves accounts", async () => {
       await approved(V1);

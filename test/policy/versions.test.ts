@@ -16,6 +16,7 @@ import {
 } from "../../src/services/policyVersions.ts";
 import { runSimulation } from "../../src/services/simulationRun.ts";
 import { due, inquiry, opened } from "../support/events.ts";
+import { approvedVersion } from "../support/policies.ts";
 import {
   manualClock,
   postgresAvailability,
@@ -58,11 +59,7 @@ for (const { target, skip } of targets) {
       await headroom.dispose();
     });
 
-    const approved = async (yaml: string) => {
-      const v = await importPolicyVersion(headroom.store, yaml, "alice", clock.now());
-      await runSimulation(headroom, { policy: v.version, by: "alice" });
-      return approvePolicyVersion(headroom.store, v.version, "bob", clock.now());
-    };
+    const approved = (yaml: string) => approvedVersion(headroom, yaml, clock.now());
 
     it("imports checked versions only, once, and the author cannot approve their own", async () => {
       await expect(importPolicyVersion(headroom.store, GAPPED, "alice", 1)).rejects.toThrow(
