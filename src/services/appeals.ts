@@ -2,17 +2,19 @@ import type { Transaction } from "kysely";
 import { bodyHash } from "../engine/ledger.ts";
 import { formatYuan } from "../engine/money.ts";
 import { addDays, MS_PER_DAY } from "../engine/time.ts";
-import type { AppealEvidenceTable, AppealTable, Database, DecisionTable } from "../store/schema.ts";
+import type { AppealEvidenceTable, AppealTable, Database } from "../store/schema.ts";
 import { type CheckedEvidence, checkEvidence, type EvidenceUpload } from "./appealEvidence.ts";
 import { borrowerNotice } from "./appealsNotices.ts";
+import { BudgetBook } from "./budgetBook.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { ingestEvents } from "./ingest.ts";
-import { applyToLine, type LineRecord } from "./lineBook.ts";
+import type { LineRecord } from "./lineBook.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
 import { writeNotices } from "./outbox.ts";
 import { applyRateDecision, isRateDecision, reverseRateDecision } from "./rateChanges.ts";
-import { appendToLedger, lineChangeBodyHash, WriteSet } from "./writeSet.ts";
+import { restoreLine } from "./restorations.ts";
+import { appendToLedger, WriteSet } from "./writeSet.ts";
 
 /** How long after a decision the borrower may still appeal it. */
 export const APPEAL_WINDOW_DAYS = 90;
@@ -378,32 +380,6 @@ export interface ReviewerDecision {
   verifiedMonthlyIncome?: number;
 }
 
-/** Moves the line and seals the change; the change is keyed by the appeal so it happens once. */
-function changeLine(
-  writes: WriteSet,
-  line: LineRecord,
-  decision: DecisionTable,
-  appealId: string,
-  to: { limit: number; status: string },
-  at: number,
-): void {
-  const from = { limit: line.row.limit_amount, status: line.row.status };
-  if (!applyToLine(line, { toLimit: to.limit, toStatus: to.status as "ACTIVE" }, at)) return;
-  const change = {
-    id: deterministicId("chg", `appeal:${appealId}`),
-    account_id: line.row.account_id,
-    decision_id: decision.id,
-    from_limit: from.limit,
-    to_limit: to.limit,
-    from_status: from.status,
-    to_status: to.status,
-    effective_at: at,
-    recorded_at: at,
-  };
-  writes.lineChanges.push(change);
-  writes.seal("line_change", change.id, lineChangeBodyHash(change));
-}
-
 function clearPending(line: LineRecord, decisionId: string): void {
   if (line.row.pending_decision_id !== decisionId) return;
   line.row.pending_decision_id = null;
@@ -448,9 +424,12 @@ export async function decideAppeal(
       const line = lines.get(appeal.account_id);
       if (line === undefined)
         throw new AppealRefused(404, null, `account ${appeal.account_id} does not exist`);
-      const writes = new WriteSet(deps.engine, now);
+      // Giving a limit back spends exposure budget like an increase (restorations.ts).
+      const writes = new WriteSet(deps.engine, now, await BudgetBook.open(trx));
       const held = decision.status === "appealed" || decision.status === "pending_review";
       let decisionStatus = decision.status;
+      /** Whether the limit this outcome gives back waits for budget room. */
+      let restoration: "applied" | "waiting" | null = null;
       let outcomeLimit = line.row.limit_amount;
       if (review.outcome === "adjust") {
         const low = Math.min(decision.to_limit, decision.from_limit);
@@ -494,7 +473,7 @@ export async function decideAppeal(
         } else if (rate && decision.status === "applied") {
           decisionStatus = "reversed";
         } else if (decision.status === "applied") {
-          changeLine(
+          restoration = restoreLine(
             writes,
             line,
             decision,
@@ -508,7 +487,7 @@ export async function decideAppeal(
       } else if (review.outcome === "adjust") {
         const limit = review.limit as number;
         clearPending(line, decision.id);
-        changeLine(writes, line, decision, appealId, { limit, status: line.row.status }, now);
+        restoration = restoreLine(writes, line, decision, appealId, { limit, status: line.row.status }, now);
         decisionStatus = "adjusted";
         outcomeLimit = limit;
       }
@@ -554,8 +533,16 @@ export async function decideAppeal(
             outcome: review.outcome,
             reason,
             limit: outcomeLimit,
-            en: `A reviewer ${words.en} the decision on your appeal. Your limit is ${formatYuan(outcomeLimit)} yuan. Reason: ${reason}`,
-            zh: `复核人员已${words.zh}。您的额度为${formatYuan(outcomeLimit)}元。理由：${reason}`,
+            restoration,
+            ...(restoration === "waiting"
+              ? {
+                  en: `A reviewer ${words.en} the decision on your appeal. Your limit returns to ${formatYuan(outcomeLimit)} yuan: the credit budget it counts in is fully used just now, so your restoration is first in line and takes effect as soon as room frees; we will tell you when it does. Reason: ${reason}`,
+                  zh: `复核人员已${words.zh}。您的额度将恢复为${formatYuan(outcomeLimit)}元：由于您所在的信贷预算目前已用满，您的额度恢复排在首位，一有额度空间即生效，届时我们会通知您。理由：${reason}`,
+                }
+              : {
+                  en: `A reviewer ${words.en} the decision on your appeal. Your limit is ${formatYuan(outcomeLimit)} yuan. Reason: ${reason}`,
+                  zh: `复核人员已${words.zh}。您的额度为${formatYuan(outcomeLimit)}元。理由：${reason}`,
+                }),
           },
           now,
         ),

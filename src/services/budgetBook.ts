@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Fen } from "../engine/money.ts";
 import type { Store } from "../store/connect.ts";
 import type { BudgetTable, Database } from "../store/schema.ts";
@@ -66,18 +66,47 @@ export async function lockBudgets(
     .execute();
 }
 
-/** Risk-adjusted priority of a waiting increase: lower PD first, then earlier, then account id. */
+/**
+ * What waits in the budget queue: an ordinary increase, an appeal's reversal (a reviewer found a
+ * cut, freeze or closure wrong and gives the limit back) or a plan's reopening (the borrower met
+ * their rebuilding plan).
+ */
+export type QueueKind = "increase" | "reversal" | "reopen";
+
+/**
+ * Restorations go first: a reversal gives back a limit the borrower already had, so it comes
+ * before everything; a reopening the borrower earned comes next; ordinary increases last.
+ */
+const RANK: Record<QueueKind, number> = { reversal: 0, reopen: 1, increase: 2 };
+
+/** The ranks as SQL over budget_queue, for listing it in the order `ahead` gives. */
+export const queueRank = sql<number>`case kind when 'reversal' then 0 when 'reopen' then 1 else 2 end`;
+/** Risk-adjusted order applies to ordinary increases only; restorations wait by arrival. */
+export const queuePd = sql<number>`case when kind = 'increase' then pd else 0 end`;
+
+/**
+ * Priority of a waiting request: restorations before increases; among increases lower PD first
+ * (risk-adjusted), among restorations the earlier first; then earlier, then account id.
+ */
 export interface QueuePriority {
+  kind: QueueKind;
   pd: number;
   requestedAt: number;
   accountId: string;
+  /** A reversal's appeal: one account may wait on several reversals, each its own entry. */
+  ref?: string | null;
 }
 
 export function ahead(a: QueuePriority, b: QueuePriority): boolean {
-  if (a.pd !== b.pd) return a.pd < b.pd;
+  if (RANK[a.kind] !== RANK[b.kind]) return RANK[a.kind] < RANK[b.kind];
+  if (a.kind === "increase" && a.pd !== b.pd) return a.pd < b.pd;
   if (a.requestedAt !== b.requestedAt) return a.requestedAt < b.requestedAt;
   return a.accountId < b.accountId;
 }
+
+/** An entry's identity in the queue: one waiting increase and one reopening per account. */
+export const queueKey = (p: Pick<QueuePriority, "kind" | "accountId" | "ref">) =>
+  p.kind === "reversal" ? `reversal:${p.accountId}:${p.ref ?? ""}` : `${p.kind}:${p.accountId}`;
 
 interface Waiting extends QueuePriority, LineScope {}
 
@@ -106,6 +135,8 @@ export class BudgetBook {
         .innerJoin("credit_lines", "credit_lines.account_id", "budget_queue.account_id")
         .select([
           "budget_queue.account_id",
+          "budget_queue.kind",
+          "budget_queue.ref_id",
           "budget_queue.pd",
           "budget_queue.requested_at",
           "credit_lines.region",
@@ -113,14 +144,18 @@ export class BudgetBook {
         ])
         .where("budget_queue.status", "=", "waiting")
         .execute();
-      for (const r of rows)
-        waiting.set(r.account_id, {
+      for (const r of rows) {
+        const entry: Waiting = {
+          kind: r.kind as QueueKind,
+          ref: r.ref_id,
           accountId: r.account_id,
           pd: r.pd,
           requestedAt: r.requested_at,
           region: r.region,
           segment: r.segment,
-        });
+        };
+        waiting.set(queueKey(entry), entry);
+      }
     }
     return new BudgetBook(budgets, waiting);
   }
@@ -130,8 +165,8 @@ export class BudgetBook {
   }
 
   /** When the account already waits, its place (the earliest request keeps its arrival time). */
-  waitingSince(accountId: string): number | null {
-    return this.waiting.get(accountId)?.requestedAt ?? null;
+  waitingSince(accountId: string, kind: Exclude<QueueKind, "reversal"> = "increase"): number | null {
+    return this.waiting.get(queueKey({ kind, accountId }))?.requestedAt ?? null;
   }
 
   /** Spends `amount` of the measure for this line if every budget covering it has the room. */
@@ -147,26 +182,28 @@ export class BudgetBook {
   }
 
   /**
-   * An increase is granted when no increase ahead of it waits on a budget they share, and the
-   * budgets have room: when a budget is tight, increases go by priority, not by arrival.
+   * An increase (or a restoration) is granted when nothing ahead of it waits on a budget they
+   * share, and the budgets have room: when a budget is tight, requests go by priority, not by
+   * arrival. A restoration is ahead of every ordinary increase, so it may take the last room.
    */
   admitIncrease(line: LineScope, priority: QueuePriority, amount: Fen): Admission {
     const covering = this.budgets.filter((b) => b.measure === "limit" && covers(b, line));
     if (covering.length === 0) return { ok: true };
+    const own = queueKey(priority);
     for (const w of this.waiting.values()) {
-      if (w.accountId === line.accountId || !ahead(w, priority)) continue;
+      if (queueKey(w) === own || !ahead(w, priority)) continue;
       const shared = covering.find((b) => covers(b, w));
       if (shared !== undefined) return { ok: false, budget: scopeName(shared), room: 0 };
     }
     return this.spend(line, "limit", amount);
   }
 
-  /** The account no longer waits (granted, lapsed or queued again under a new request). */
-  settle(accountId: string): void {
-    this.waiting.delete(accountId);
+  /** The entry no longer waits (granted, lapsed or queued again under a new request). */
+  settle(entry: Pick<QueuePriority, "kind" | "accountId" | "ref">): void {
+    this.waiting.delete(queueKey(entry));
   }
 
   enqueue(entry: QueuePriority & LineScope): void {
-    this.waiting.set(entry.accountId, entry);
+    this.waiting.set(queueKey(entry), entry);
   }
 }

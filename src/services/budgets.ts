@@ -4,7 +4,15 @@ import { bodyHash } from "../engine/ledger.ts";
 import type { Fen } from "../engine/money.ts";
 import type { Store } from "../store/connect.ts";
 import type { BudgetChangeTable, BudgetTable } from "../store/schema.ts";
-import { type BudgetMeasure, covers, type ScopeKind, scopeName } from "./budgetBook.ts";
+import {
+  type BudgetMeasure,
+  covers,
+  type QueueKind,
+  queuePd,
+  queueRank,
+  type ScopeKind,
+  scopeName,
+} from "./budgetBook.ts";
 import { drainBudgetQueue } from "./budgetQueue.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
@@ -189,6 +197,10 @@ export async function listBudgets(store: Store): Promise<BudgetView[]> {
 }
 
 export interface QueueEntryView {
+  /** increase, reversal (an appeal's reversal) or reopen (a plan's reopening) */
+  kind: QueueKind;
+  /** For a reversal: the appeal it carries out. */
+  appealId: string | null;
   accountId: string;
   decisionId: string;
   fromLimit: Fen;
@@ -200,12 +212,23 @@ export interface QueueEntryView {
   settledDecisionId: string | null;
 }
 
-/** The budget queue in priority order (waiting first), or one status of it. */
+/**
+ * The budget queue in priority order (appeal reversals, then plans' reopenings, by arrival; then
+ * increases by PD), or one status of it.
+ */
 export async function budgetQueue(store: Store, status?: string, limit = 200): Promise<QueueEntryView[]> {
   let query = store.db.selectFrom("budget_queue").selectAll();
   if (status !== undefined) query = query.where("status", "=", status);
-  const rows = await query.orderBy("pd").orderBy("requested_at").orderBy("account_id").limit(limit).execute();
+  const rows = await query
+    .orderBy(queueRank)
+    .orderBy(queuePd)
+    .orderBy("requested_at")
+    .orderBy("account_id")
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({
+    kind: r.kind as QueueKind,
+    appealId: r.kind === "reversal" ? r.ref_id : null,
     accountId: r.account_id,
     decisionId: r.decision_id,
     fromLimit: r.from_limit,

@@ -1,4 +1,4 @@
-import { decide } from "../engine/decide.ts";
+import { type Decision, type DecisionInput, decide } from "../engine/decide.ts";
 import { type FeatureState, readFeatures } from "../engine/features.ts";
 import { bodyHash } from "../engine/ledger.ts";
 import { formatYuan } from "../engine/money.ts";
@@ -6,7 +6,9 @@ import { overdueAmount, type Recourse, type RecourseStep } from "../engine/recou
 import { stepText } from "../engine/recourseText.ts";
 import type { RebuildingPlanTable } from "../store/schema.ts";
 import { borrowerNotice } from "./appealsNotices.ts";
+import { BudgetBook } from "./budgetBook.ts";
 import { type ClassMeasureSettings, classMeasuresIn, classWideNotice } from "./classMeasures.ts";
+import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
@@ -164,7 +166,8 @@ async function checkPlans(deps: IngestDeps): Promise<{ checked: number; reopened
           .execute();
         const lines = await loadLines(trx, deps.store, [...new Set(plans.map((p) => p.account_id))]);
         const measures = await classMeasuresIn(trx);
-        const writes = new WriteSet(deps.engine, now);
+        // A reopening raises a closed line's limit: it spends exposure budget, or queues (budgetQueue.ts).
+        const writes = new WriteSet(deps.engine, now, await BudgetBook.open(trx));
         let reopened = 0;
         for (const plan of plans) {
           const line = lines.get(plan.account_id);
@@ -232,16 +235,15 @@ async function checkPlans(deps: IngestDeps): Promise<{ checked: number; reopened
  * live decision: it decides under the class-wide measures in force, so a line reopens no higher
  * than a measure allows, and a reopening a measure held down says so (`classWide`).
  */
-function reopenLine(
-  deps: IngestDeps,
-  writes: WriteSet,
+export function decideReopen(
+  engine: ActiveEngine,
   line: LineRecord,
   plan: RebuildingPlanTable,
+  actor: string,
   now: number,
   measures: ClassMeasureSettings,
-): { reopened: boolean; outcome: string; classWide: ReturnType<typeof classWideNotice> | null } {
-  const trigger = { kind: "analyst", actor: `rebuilding-plan:${plan.id}` } as const;
-  const input = decisionInput(line, trigger, now, measures);
+): { input: DecisionInput; decision: Decision } {
+  const input = decisionInput(line, { kind: "analyst", actor }, now, measures);
   if (line.row.status === "CLOSED") {
     // Closing set the limit to zero; the line is judged at the limit the plan promised, and the
     // share of it in use is read against that limit too.
@@ -253,14 +255,44 @@ function reopenLine(
     };
     input.features = readFeatures(line.state, { limit: plan.target_limit, balance: line.row.balance }, now);
   }
-  const decision = decide(input, deps.engine, now);
+  return { input, decision: decide(input, engine, now) };
+}
+
+/**
+ * Reopens a line whose plan is met, when the fresh decision says so. Reopening a closed line
+ * spends exposure budget; without room it waits in the budget queue (ahead of ordinary
+ * increases), the line announced as reopening, and the queue grants it (budgetQueue.ts).
+ */
+function reopenLine(
+  deps: IngestDeps,
+  writes: WriteSet,
+  line: LineRecord,
+  plan: RebuildingPlanTable,
+  now: number,
+  measures: ClassMeasureSettings,
+): { reopened: boolean; outcome: string; classWide: ReturnType<typeof classWideNotice> | null } {
+  if (line.row.pending_action === "reopen")
+    return {
+      reopened: false,
+      outcome: "plan met; the line's reopening waits for exposure budget room",
+      classWide: null,
+    };
+  const actor = `rebuilding-plan:${plan.id}`;
+  const { input, decision } = decideReopen(deps.engine, line, plan, actor, now, measures);
   if (decision.action !== "reopen")
     return {
       reopened: false,
       outcome: `plan met; reopening refused: ${decision.trace.guardrails.join("; ") || "the reopen rule does not hold yet"}`,
       classWide: null,
     };
-  writes.record(line, input, decision, `plan:${plan.id}:reopen`);
+  // Keyed by the pass: a reopening the queue let lapse may be decided again on a later pass.
+  const recorded = writes.record(line, input, decision, `plan:${plan.id}:reopen:${now}`);
+  if (recorded.status === "queued")
+    return {
+      reopened: false,
+      outcome: "plan met; the reopening waits for exposure budget room",
+      classWide: null,
+    };
   const reopened = {
     reopened: line.row.status === "ACTIVE",
     outcome: `reopened at ${line.row.limit_amount} fen`,

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
+import { formatYuan } from "../engine/money.ts";
 import type { Store } from "../store/connect.ts";
 import { insertRows } from "../store/rowInserts.ts";
 import type {
@@ -15,7 +16,8 @@ import type {
   RateChangeTable,
 } from "../store/schema.ts";
 import { ROWS_PER_STATEMENT } from "../store/shapedStatements.ts";
-import type { BudgetBook } from "./budgetBook.ts";
+import { borrowerNotice } from "./appealsNotices.ts";
+import { type BudgetBook, type QueueKind, type QueuePriority, queueKey } from "./budgetBook.ts";
 import { classWideNotice } from "./classMeasures.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
@@ -29,8 +31,29 @@ export type DecisionStatus =
   | "pending_review"
   | "no_change"
   | "cancelled"
-  /** An increase waiting in the budget queue for room (budgetQueue.ts grants it by priority). */
+  /** An increase or reopening waiting in the budget queue for room (budgetQueue.ts grants it). */
   | "queued";
+
+/** A raise of a line's limit that must fit the exposure budgets: an increase or a restoration. */
+export interface Raise {
+  kind: QueueKind;
+  /** A reversal's appeal. */
+  ref?: string | null;
+  /** The decision behind it (for a reversal, the decision the appeal reversed). */
+  decisionId: string;
+  pd: number;
+  /** When it was asked for; an account already waiting keeps its earlier place. */
+  at: number;
+  toLimit: number;
+  /** For a reversal: the status it gives the line back. */
+  toStatus?: string | null;
+}
+
+/** A queue entry this set settles: granted (with the decision that did it) or lapsed. */
+interface QueueSettlement extends Pick<QueuePriority, "kind" | "accountId" | "ref"> {
+  status: "granted" | "lapsed";
+  decisionId: string | null;
+}
 
 /** A record to seal in the ledger: its kind, its id and the hash of its body. */
 export interface Sealed {
@@ -107,9 +130,9 @@ export class WriteSet {
   readonly drawdowns: DrawdownTable[] = [];
   /** Recourse promised with each adverse decision, keyed by decision id. */
   readonly recourse = new Map<string, DecisionRecourseTable>();
-  /** Increases joining the budget queue, and accounts whose earlier wait this set settles. */
+  /** Raises joining the budget queue, and the earlier waits this set settles. */
   readonly queued: BudgetQueueTable[] = [];
-  readonly queueSettled = new Map<string, { status: "granted" | "lapsed"; decisionId: string | null }>();
+  private readonly queueSettled = new Map<string, QueueSettlement>();
   /** Changes of lines' rates (rateChanges.ts), beside their decisions. */
   readonly rateChanges: RateChangeTable[] = [];
   /** Announced decisions withdrawn before they took effect (a rate rise no longer priced). */
@@ -143,10 +166,22 @@ export class WriteSet {
     else if (decision.requiresReview) status = "pending_review";
     else if (decision.effectiveAt > decision.decidedAt) status = "scheduled";
     else status = "applied";
+    const raises = decision.action === "increase" || decision.action === "reopen";
     if (
       status === "applied" &&
-      decision.action === "increase" &&
-      !this.admitIncrease(line, decision, id, budget)
+      raises &&
+      decision.toLimit > line.row.limit_amount &&
+      !this.admitRaise(
+        line,
+        {
+          kind: decision.action === "reopen" ? "reopen" : "increase",
+          decisionId: id,
+          pd: decision.pd,
+          at: decision.decidedAt,
+          toLimit: decision.toLimit,
+        },
+        budget,
+      )
     )
       status = "queued";
     const row: DecisionTable = {
@@ -176,58 +211,81 @@ export class WriteSet {
     if (decision.adverse)
       this.addRecourse(id, recourseRow(id, input, decision, line.state, this.engine, this.recordedAt));
     if (status === "applied") this.applyDecision(line, row);
-    if (status === "scheduled" || status === "pending_review") {
+    // A queued reopening is announced like a scheduled change: the line holds other changes
+    // (but urgent ones) until the queue grants it, and the borrower is told it is on its way.
+    const queuedReopen = status === "queued" && decision.action === "reopen";
+    if (status === "scheduled" || status === "pending_review" || queuedReopen) {
       line.row.pending_decision_id = id;
       line.row.pending_action = decision.action;
       line.lineChanged = true;
     }
+    if (queuedReopen) this.outbox.push(reopenQueuedNotice(row, this.recordedAt));
     if (status !== "no_change" && status !== "queued")
       this.notify(line, row, status === "applied" ? "line_changed" : status, decision);
     return row;
   }
 
   /**
-   * An increase spends exposure budget in this transaction, or joins the queue (keeping the
-   * account's earlier place if it already waited) when the budget is tight.
+   * A raise spends exposure budget in this transaction, or joins the queue (keeping the account's
+   * earlier place if it already waited) when the budget is tight. `spent`: the budget queue
+   * already spent the room for it (budgetQueue.ts). Returns whether it may go ahead now.
    */
-  private admitIncrease(
-    line: LineRecord,
-    decision: Decision,
-    decisionId: string,
-    budget: "admit" | "spent",
-  ): boolean {
+  admitRaise(line: LineRecord, raise: Raise, budget: "admit" | "spent" = "admit"): boolean {
     const book = this.budgets;
     if (book === undefined || book.isEmpty) return true;
     const accountId = line.row.account_id;
     const scope = { accountId, region: line.row.region, segment: line.row.segment };
+    const since = raise.kind === "reversal" ? null : book.waitingSince(accountId, raise.kind);
     const place = {
-      pd: decision.pd,
-      requestedAt: book.waitingSince(accountId) ?? decision.decidedAt,
+      kind: raise.kind,
+      ref: raise.ref ?? null,
+      pd: raise.pd,
+      requestedAt: since ?? raise.at,
       accountId,
     };
     const admitted =
-      budget === "spent" || book.admitIncrease(scope, place, decision.toLimit - decision.fromLimit).ok;
-    const waited = book.waitingSince(accountId) !== null;
+      budget === "spent" || book.admitIncrease(scope, place, raise.toLimit - line.row.limit_amount).ok;
     if (admitted) {
-      if (waited) this.queueSettled.set(accountId, { status: "granted", decisionId });
-      book.settle(accountId);
+      if (since !== null) this.settleQueued(place, "granted", raise.decisionId);
+      book.settle(place);
       return true;
     }
-    if (waited) this.queueSettled.set(accountId, { status: "lapsed", decisionId });
-    book.enqueue({ ...scope, pd: place.pd, requestedAt: place.requestedAt });
+    if (since !== null) this.settleQueued(place, "lapsed", raise.decisionId);
+    book.enqueue({ ...scope, ...place });
     this.queued.push({
-      id: deterministicId("bq", decisionId),
+      id: deterministicId(
+        "bq",
+        raise.kind === "increase" ? raise.decisionId : `${raise.kind}:${raise.decisionId}`,
+      ),
       account_id: accountId,
-      decision_id: decisionId,
-      from_limit: decision.fromLimit,
-      requested_limit: decision.toLimit,
+      decision_id: raise.decisionId,
+      from_limit: line.row.limit_amount,
+      requested_limit: raise.toLimit,
       pd: place.pd,
       requested_at: place.requestedAt,
       status: "waiting",
       settled_at: null,
       settled_decision_id: null,
+      kind: raise.kind,
+      ref_id: place.ref,
+      to_status: raise.toStatus ?? null,
     });
     return false;
+  }
+
+  /** Settles a waiting queue entry: granted (by `decisionId`) or lapsed. */
+  settleQueued(
+    entry: Pick<QueuePriority, "kind" | "accountId" | "ref">,
+    status: "granted" | "lapsed",
+    decisionId: string | null,
+  ): void {
+    this.queueSettled.set(queueKey(entry), {
+      kind: entry.kind,
+      accountId: entry.accountId,
+      ref: entry.ref ?? null,
+      status,
+      decisionId,
+    });
   }
 
   /** Applies a recorded decision to its line now (at once, or when its notice period has run). */
@@ -330,13 +388,15 @@ export class WriteSet {
         .execute();
     }
     await insertRows(trx, store.dialect, "decision_recourse", [...this.recourse.values()]);
-    for (const [accountId, settled] of this.queueSettled) {
-      await trx
+    for (const settled of this.queueSettled.values()) {
+      let update = trx
         .updateTable("budget_queue")
         .set({ status: settled.status, settled_at: this.recordedAt, settled_decision_id: settled.decisionId })
-        .where("account_id", "=", accountId)
-        .where("status", "=", "waiting")
-        .execute();
+        .where("account_id", "=", settled.accountId)
+        .where("kind", "=", settled.kind)
+        .where("status", "=", "waiting");
+      if (settled.kind === "reversal") update = update.where("ref_id", "=", settled.ref ?? "");
+      await update.execute();
     }
     await insertRows(trx, store.dialect, "budget_queue", this.queued);
     await insertRows(trx, store.dialect, "api_actions", this.apiActions);
@@ -348,6 +408,23 @@ export class WriteSet {
     this.apiActions.push(row);
     this.sealed.push({ kind: "api_action", refId: row.id, bodyHash });
   }
+}
+
+/** The borrower's plan is met and the reopening approved, but it waits for budget room. */
+function reopenQueuedNotice(decision: DecisionTable, at: number): OutboxTable {
+  const limit = formatYuan(decision.to_limit);
+  return borrowerNotice(
+    decision.account_id,
+    "reopen_queued",
+    decision.id,
+    {
+      decisionId: decision.id,
+      limit: decision.to_limit,
+      en: `Your line's reopening is approved with a limit of ${limit} yuan. The credit budget it counts in is fully used just now, so your reopening waits, ahead of ordinary limit increases, and takes effect as soon as room frees; we will tell you when it does.`,
+      zh: `您的额度重新开通已获批准，额度为${limit}元。由于您所在的信贷预算目前已用满，重新开通将优先于普通提额排队等候，一有额度空间即生效，届时我们会通知您。`,
+    },
+    at,
+  );
 }
 
 /** Appends seals to the hash chain. The head row is locked so concurrent writers queue, never fork. */

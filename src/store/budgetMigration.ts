@@ -141,3 +141,23 @@ async function sqliteUsageTriggers(db: Kysely<any>): Promise<void> {
     begin ${remove} ${add} end`)
     .execute(db);
 }
+
+/**
+ * 0022: restorations in the budget queue. An appeal reversal and a plan's reopening raise a line's
+ * limit too, so they spend budget; when it is tight they wait in the queue ahead of ordinary
+ * increases. `kind` says which (increase | reversal | reopen), `ref_id` names the appeal a reversal
+ * carries out, `to_status` the status it gives the line back.
+ */
+export function budgetRestorations(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable("budget_queue")
+        .addColumn("kind", "text", (c) => c.notNull().defaultTo("increase"))
+        .execute();
+      await db.schema.alterTable("budget_queue").addColumn("ref_id", "text").execute();
+      await db.schema.alterTable("budget_queue").addColumn("to_status", "text").execute();
+    },
+  };
+}

@@ -7,7 +7,7 @@ import {
   sql,
 } from "kysely";
 import { borrowerSide } from "./borrowerMigration.ts";
-import { budgets } from "./budgetMigration.ts";
+import { budgetRestorations, budgets } from "./budgetMigration.ts";
 import { ledgerCheckpoints } from "./checkpointMigration.ts";
 import { rateChanges } from "./rateChangeMigration.ts";
 import { refusedEventsMigration } from "./refusedEventsMigration.ts";
@@ -362,6 +362,7 @@ class CodeMigrations implements MigrationProvider {
       "0019_rate_changes": rateChanges(),
       "0020_refused_events": refusedEventsMigration(),
       "0021_simulation_what_if": sandboxWhatIfMigration(),
+      "0022_budget_restorations": budgetRestorations(),
     };
   }
 }

@@ -508,6 +508,12 @@ export interface BudgetQueueTable {
   status: string;
   settled_at: number | null;
   settled_decision_id: string | null;
+  /** increase | reversal (an appeal's reversal) | reopen (a plan's reopening); budgetBook.ts ranks them. */
+  kind: string;
+  /** For a reversal: the appeal it carries out. */
+  ref_id: string | null;
+  /** For a reversal: the status it gives the line back. */
+  to_status: string | null;
 }
 
 /** An analyst's regional risk factor or portfolio stress multiplier; the latest per key is in force. */

@@ -19,6 +19,8 @@ const budget = z.object({
   updatedAt: z.string(),
 });
 const entry = z.object({
+  kind: z.enum(["increase", "reversal", "reopen"]),
+  appealId: z.string().nullable(),
   accountId: z.string(),
   decisionId: z.string(),
   fromLimit: z.number().int(),
@@ -106,7 +108,8 @@ export const budgetRoutes =
       {
         config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
-          summary: "Increases in the budget queue, in priority order (lowest PD first)",
+          summary:
+            "The budget queue in priority order: appeal reversals, then plan reopenings (by arrival), then increases (lowest PD first)",
           tags: ["budgets"],
           querystring: z.object({
             status: z.enum(["waiting", "granted", "lapsed"]).optional(),

@@ -89,6 +89,9 @@ export function renderNotice(payloadJson: string, lang: NoticeLanguage): { subje
       appeal_decided: { en: "Your appeal has been decided", zh: "您的申诉已有结果" },
       plan_created: { en: "Your plan to restore your line", zh: "您的额度恢复计划" },
       plan_met: { en: "Your line is open again", zh: "您的额度已重新开通" },
+      reopen_queued: { en: "Your line will reopen", zh: "您的额度即将重新开通" },
+      limit_restored: { en: "Your limit is restored", zh: "您的额度已恢复" },
+      restoration_withdrawn: { en: "About the limit you were to get back", zh: "关于您待恢复的额度" },
       hardship_offer: { en: "Relief you can take", zh: "您可申请的纾困安排" },
       hardship_accepted: { en: "Your relief is in place", zh: "您的纾困安排已生效" },
     };
