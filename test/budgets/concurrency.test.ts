@@ -2,12 +2,14 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildServer } from "../../src/api/server.ts";
 import type { CreditEvent } from "../../src/engine/events.ts";
+import { fileAppeal } from "../../src/services/appeals.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
-import { listBudgets } from "../../src/services/budgets.ts";
+import { budgetQueue, listBudgets } from "../../src/services/budgets.ts";
+import { applyDueActions } from "../../src/services/dueActions.ts";
 import { type Headroom, openHeadroom } from "../../src/services/headroom.ts";
 import { type IngestResult, ingestEvents } from "../../src/services/ingest.ts";
 import { keyHeader } from "../support/auth.ts";
-import { drawdown, iso, opened } from "../support/events.ts";
+import { drawdown, iso, multiLending, opened } from "../support/events.ts";
 import { freshPostgresDatabase, manualClock, postgresAvailability } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -48,7 +50,7 @@ const targets = [
 ];
 
 const incomeVerified = (accountId: string, at: number): CreditEvent => ({
-  id: `${accountId}-income`,
+  id: `${accountId}-income-${at}`,
   accountId,
   type: "income_verified",
   occurredAt: iso(at),
@@ -170,6 +172,125 @@ for (const target of targets) {
       const budgets = await listBudgets(first().store);
       expect(budgets.find((b) => b.id === "total:balance")).toMatchObject({ used: cap, room: 0 });
       expect(budgets.find((b) => b.id === "region:east:limit")?.used).toBe(await eastSum("limit_amount"));
+      const audit = await verifyLedger(first().store);
+      expect(audit.problems).toEqual([]);
+    });
+
+    it("appeal reversals racing increases never pass the cap; reversals left waiting are granted before any increase", async () => {
+      // North: six lines cut from 2,000,000 to 1,000,000 and appealed, twelve lines deserving +50%.
+      const cuts = Array.from({ length: 6 }, (_, i) => `r${i}`);
+      const asks = Array.from({ length: 12 }, (_, i) => `n${String(i).padStart(2, "0")}`);
+      const north = { region: "north" as const, declaredMonthlyIncome: 2_000_000, initialLimit: 2 * LIMIT };
+      clock.set(T0 + 130 * DAY);
+      await ingestEvents(first(), [
+        // Opened a month ago: too new for an increase, so the halving is what they get.
+        ...cuts.flatMap((id) => [opened(id, T0 + 100 * DAY, north), ...multiLending(id, clock.now())]),
+        ...asks.map((id) =>
+          opened(id, T0, { region: "north", declaredMonthlyIncome: 3_000_000, initialLimit: LIMIT }),
+        ),
+      ]);
+      clock.set(T0 + 161 * DAY);
+      await applyDueActions(first());
+      const appeals: string[] = [];
+      for (const id of cuts) {
+        const cut = await first()
+          .store.db.selectFrom("decisions")
+          .select("id")
+          .where("account_id", "=", id)
+          .where("action", "=", "decrease")
+          .where("status", "=", "applied")
+          .executeTakeFirstOrThrow();
+        const appeal = await fileAppeal(first(), id, {
+          decisionId: cut.id,
+          statement: "The new loans were one refinancing; see my statement.",
+          evidence: [],
+          requestId: "race",
+        });
+        appeals.push(appeal.appealId);
+      }
+      const northLines = () =>
+        first().store.db.selectFrom("credit_lines").selectAll().where("region", "=", "north").execute();
+      const lines = await northLines();
+      expect(lines.filter((l) => cuts.includes(l.account_id)).map((l) => l.limit_amount)).toEqual(
+        cuts.map(() => LIMIT),
+      );
+      const before = lines.reduce((s, l) => s + Number(l.limit_amount), 0);
+      // Room for two reversals and one increase, or five increases: not for everyone.
+      const room = 2 * LIMIT + STEP;
+      const cap = before + room;
+      await setBudget({ scope: "region", value: "north", measure: "limit", cap });
+
+      const decide = (appealId: string, i: number) =>
+        fetch(`${urls[i % urls.length]}/v1/appeals/${appealId}/decision`, {
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json" },
+          body: JSON.stringify({
+            outcome: "reverse",
+            reason: "The statements show one refinancing, not new borrowing; the cut was wrong.",
+          }),
+        }).then((r) => expect(r.status).toBe(200));
+      // Everything in flight at once, interleaved over the servers.
+      await Promise.all(
+        asks.flatMap((id, i) => {
+          const ask = send(i, [incomeVerified(id, clock.now() - DAY)]);
+          const appealId = appeals[i / 2];
+          return i % 2 === 0 && appealId !== undefined ? [decide(appealId, i + 1), ask] : [ask];
+        }),
+      );
+
+      const after = await northLines();
+      const used = after.reduce((s, l) => s + Number(l.limit_amount), 0);
+      expect(used).toBeLessThanOrEqual(cap);
+      const view = (await listBudgets(first().store)).find((b) => b.id === "region:north:limit");
+      expect(view?.used).toBe(used);
+      const restored = after.filter((l) => cuts.includes(l.account_id) && l.limit_amount === 2 * LIMIT);
+      const raised = after.filter((l) => asks.includes(l.account_id) && l.limit_amount === LIMIT + STEP);
+      expect(used - before).toBe(restored.length * LIMIT + raised.length * STEP);
+      const waiting = (await budgetQueue(first().store, "waiting")).filter(
+        (w) => cuts.includes(w.accountId) || asks.includes(w.accountId),
+      );
+      const waitingReversals = waiting.filter((w) => w.kind === "reversal");
+      expect(restored.length + waitingReversals.length).toBe(cuts.length);
+      expect(raised.length + waiting.filter((w) => w.kind === "increase").length).toBe(asks.length);
+      // Reversals lead the queue; and an increase is left waiting with room for it only behind one.
+      expect(waiting.slice(0, waitingReversals.length).every((w) => w.kind === "reversal")).toBe(true);
+      if (waitingReversals.length === 0) expect(cap - used).toBeLessThan(STEP);
+      else expect(cap - used).toBeLessThan(LIMIT);
+      // In commit order (the ledger's): once a reversal was left waiting, no increase was granted.
+      const sealed = await first()
+        .store.db.selectFrom("ledger")
+        .select(["kind", "ref_id"])
+        .where("kind", "in", ["appeal_decision", "decision"])
+        .orderBy("seq")
+        .execute();
+      const waitingAppeals = new Set(waitingReversals.map((w) => w.appealId));
+      const grantedIncreases = new Set(
+        (
+          await first()
+            .store.db.selectFrom("decisions")
+            .select("id")
+            .where("account_id", "in", asks)
+            .where("action", "=", "increase")
+            .where("status", "=", "applied")
+            .execute()
+        ).map((d) => d.id),
+      );
+      const firstWait = sealed.findIndex((l) => l.kind === "appeal_decision" && waitingAppeals.has(l.ref_id));
+      if (firstWait >= 0)
+        expect(sealed.slice(firstWait).filter((l) => grantedIncreases.has(l.ref_id))).toEqual([]);
+
+      // Room for exactly the reversals still waiting (the cap set to what is used plus them): all
+      // of them get it, and no increase.
+      const finalCap = used + waitingReversals.length * LIMIT;
+      await setBudget({ scope: "region", value: "north", measure: "limit", cap: finalCap });
+      const final = await northLines();
+      expect(final.filter((l) => cuts.includes(l.account_id)).map((l) => l.limit_amount)).toEqual(
+        cuts.map(() => 2 * LIMIT),
+      );
+      expect(final.filter((l) => asks.includes(l.account_id) && l.limit_amount > LIMIT)).toHaveLength(
+        raised.length,
+      );
+      expect(final.reduce((s, l) => s + Number(l.limit_amount), 0)).toBe(finalCap);
       const audit = await verifyLedger(first().store);
       expect(audit.problems).toEqual([]);
     });

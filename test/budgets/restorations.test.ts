@@ -9,7 +9,7 @@ import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
-import { drawdown, due, fraud, inquiry, iso, lenderOpened, opened } from "../support/events.ts";
+import { drawdown, due, fraud, inquiry, iso, multiLending, opened } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -28,15 +28,6 @@ const incomeVerified = (accountId: string, at: number): CreditEvent => ({
   occurredAt: iso(at),
   data: { monthlyIncome: 3_000_000, source: "payroll" },
 });
-
-/** Borrowing from many new lenders while applying widely: a halving of the line, with notice. */
-function multiLending(account: string, at: number): CreditEvent[] {
-  const events: CreditEvent[] = [];
-  for (let i = 0; i < 3; i++)
-    events.push(lenderOpened(account, `${account}-l${i}`, at - (10 - i) * DAY, `lender-${i}`));
-  for (let i = 0; i < 4; i++) events.push(inquiry(account, `${account}-q${i}`, at - (5 - i) * DAY));
-  return events;
-}
 
 const targets = await storeTargets("the budget restorations suite");
 

@@ -94,3 +94,13 @@ export function lenderOpened(accountId: string, id: string, at: number, lender: 
 export function fraud(accountId: string, id: string, at: number): CreditEvent {
   return { id, accountId, type: "fraud_reported", occurredAt: iso(at), data: { source: "device_risk" } };
 }
+
+/** Borrowing from 3 new lenders while applying widely (4 inquiries) before `at`: a noticed halving. */
+export function multiLending(accountId: string, at: number): CreditEvent[] {
+  const day = 86_400_000;
+  const events: CreditEvent[] = [];
+  for (let i = 0; i < 3; i++)
+    events.push(lenderOpened(accountId, `${accountId}-l${i}`, at - (10 - i) * day, `lender-${i}`));
+  for (let i = 0; i < 4; i++) events.push(inquiry(accountId, `${accountId}-q${i}`, at - (5 - i) * day));
+  return events;
+}
