@@ -9,7 +9,7 @@ import { applyDueActions } from "../../src/services/dueActions.ts";
 import { type Headroom, openHeadroom } from "../../src/services/headroom.ts";
 import { type IngestResult, ingestEvents } from "../../src/services/ingest.ts";
 import { keyHeader } from "../support/auth.ts";
-import { drawdown, iso, multiLending, opened } from "../support/events.ts";
+import { drawdown, incomeVerified, multiLending, opened } from "../support/events.ts";
 import { freshPostgresDatabase, manualClock, postgresAvailability } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -48,14 +48,6 @@ const targets = [
     },
   },
 ];
-
-const incomeVerified = (accountId: string, at: number): CreditEvent => ({
-  id: `${accountId}-income-${at}`,
-  accountId,
-  type: "income_verified",
-  occurredAt: iso(at),
-  data: { monthlyIncome: 3_000_000, source: "payroll" },
-});
 
 for (const target of targets) {
   describe.skipIf(target.skip)(`exposure budgets under parallel requests on ${target.name}`, () => {

@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CreditEvent } from "../../src/engine/events.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
 import { budgetQueue, listBudgets, setBudget } from "../../src/services/budgets.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
-import { iso, lenderOpened, opened } from "../support/events.ts";
+import { incomeVerified, lenderOpened, opened } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -12,14 +11,6 @@ const T0 = Date.UTC(2026, 0, 5);
 const NOW = T0 + 120 * DAY;
 const LIMIT = 1_000_000;
 const STEP = 500_000;
-
-const incomeVerified = (accountId: string, at: number): CreditEvent => ({
-  id: `${accountId}-income-${at}`,
-  accountId,
-  type: "income_verified",
-  occurredAt: iso(at),
-  data: { monthlyIncome: 3_000_000, source: "payroll" },
-});
 
 const targets = await storeTargets("the budget queue suite");
 

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CreditEvent } from "../../src/engine/events.ts";
 import type { Recourse } from "../../src/engine/recourse.ts";
 import { decideAppeal, fileAppeal } from "../../src/services/appeals.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
@@ -9,7 +8,16 @@ import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
-import { drawdown, due, fraud, inquiry, iso, multiLending, opened } from "../support/events.ts";
+import {
+  drawdown,
+  due,
+  fraud,
+  incomeVerified,
+  inquiry,
+  iso,
+  multiLending,
+  opened,
+} from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -20,14 +28,6 @@ const CUT_FROM = 2_000_000;
 const CUT_TO = 1_000_000;
 /** An ordinary increase: +50% of a 1,000,000 fen line. */
 const STEP = 500_000;
-
-const incomeVerified = (accountId: string, at: number): CreditEvent => ({
-  id: `${accountId}-income-${at}`,
-  accountId,
-  type: "income_verified",
-  occurredAt: iso(at),
-  data: { monthlyIncome: 3_000_000, source: "payroll" },
-});
 
 const targets = await storeTargets("the budget restorations suite");
 

@@ -104,3 +104,14 @@ export function multiLending(accountId: string, at: number): CreditEvent[] {
   for (let i = 0; i < 4; i++) events.push(inquiry(accountId, `${accountId}-q${i}`, at - (5 - i) * day));
   return events;
 }
+
+/** Payroll-verified monthly income (3,000,000 fen unless told): what an increase is decided on. */
+export function incomeVerified(accountId: string, at: number, monthlyIncome = 3_000_000): CreditEvent {
+  return {
+    id: `${accountId}-income-${at}`,
+    accountId,
+    type: "income_verified",
+    occurredAt: iso(at),
+    data: { monthlyIncome, source: "payroll" },
+  };
+}
