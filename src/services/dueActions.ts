@@ -1,3 +1,4 @@
+import { BudgetBook } from "./budgetBook.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { loadLines, saveLines } from "./lineLoader.ts";
 import { applyRateDecision, isRateDecision } from "./rateChanges.ts";
@@ -7,7 +8,8 @@ const DUE_CHUNK = 500;
 
 /**
  * Carries out announced changes whose notice period has run. A line closed in the meantime
- * cancels the pending change; anything else applies it and tells the borrower it took effect.
+ * cancels the pending change; anything else applies it and tells the borrower it took effect. An
+ * announced increase spends exposure budget now, or joins the budget queue like any increase.
  */
 export async function applyDueActions(deps: IngestDeps): Promise<{ applied: number; cancelled: number }> {
   const { store, engine } = deps;
@@ -26,7 +28,7 @@ export async function applyDueActions(deps: IngestDeps): Promise<{ applied: numb
           .execute();
         if (due.length === 0) return true;
         const lines = await loadLines(trx, store, [...new Set(due.map((d) => d.account_id))]);
-        const writes = new WriteSet(engine, now);
+        const writes = new WriteSet(engine, now, await BudgetBook.open(trx));
         for (const decision of due) {
           const line = lines.get(decision.account_id);
           if (isRateDecision(decision)) {
@@ -44,13 +46,27 @@ export async function applyDueActions(deps: IngestDeps): Promise<{ applied: numb
             continue;
           }
           const stillPending = line?.row.pending_decision_id === decision.id;
-          const status =
+          let status: "applied" | "cancelled" | "queued" =
             line !== undefined && stillPending && line.row.status !== "CLOSED" ? "applied" : "cancelled";
           if (line !== undefined && stillPending) {
             line.row.pending_decision_id = null;
             line.row.pending_action = null;
             line.lineChanged = true;
           }
+          if (
+            status === "applied" &&
+            line !== undefined &&
+            decision.action === "increase" &&
+            decision.to_limit > line.row.limit_amount &&
+            !writes.admitRaise(line, {
+              kind: "increase",
+              decisionId: decision.id,
+              pd: (JSON.parse(decision.output) as { pd: number }).pd,
+              at: now,
+              toLimit: decision.to_limit,
+            })
+          )
+            status = "queued";
           if (status === "applied" && line !== undefined) {
             writes.applyDecision(line, {
               ...decision,
@@ -58,7 +74,7 @@ export async function applyDueActions(deps: IngestDeps): Promise<{ applied: numb
             });
             writes.notify(line, decision, "action_applied", null);
             total.applied++;
-          } else {
+          } else if (status === "cancelled") {
             total.cancelled++;
           }
           await trx.updateTable("decisions").set({ status }).where("id", "=", decision.id).execute();

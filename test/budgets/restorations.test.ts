@@ -164,6 +164,20 @@ for (const { target, skip } of targets) {
           .where("id", "=", cutId)
           .executeTakeFirstOrThrow();
         expect(cut.status).toBe("reversed");
+        // While the limit is on its way back, no ordinary change is decided on the line.
+        await ingestEvents(headroom, [incomeVerified("a1", clock.now())]);
+        expect((await lineOf("a1")).limit_amount).toBe(CUT_TO);
+        const sinceReversal = await headroom.store.db
+          .selectFrom("decisions")
+          .select(["action", "trigger_kind"])
+          .where("account_id", "=", "a1")
+          .where("decided_at", ">=", clock.now())
+          .execute();
+        expect(sinceReversal.map((d) => d.action)).toEqual(["none"]);
+        expect(await waitingKinds()).toEqual([
+          ["reversal", "a1"],
+          ["increase", "safe"],
+        ]);
 
         // Room for the increase but not the reversal: the increase may not overtake it.
         cap += STEP;
@@ -333,6 +347,41 @@ for (const { target, skip } of targets) {
         cap += STEP;
         await budget(cap);
         expect((await lineOf("safe")).limit_amount).toBe(1_000_000 + STEP);
+        expect((await verifyLedger(headroom.store)).problems).toEqual([]);
+      });
+
+      it("an increase announced with notice spends budget when it comes due, or joins the queue", async () => {
+        // A policy that announces increases 10 days ahead instead of granting them at once.
+        headroom.engine.policy = {
+          ...headroom.engine.policy,
+          version: "policy-noticed-increases",
+          rules: headroom.engine.policy.rules.map((r) =>
+            r.action === "increase" ? { ...r, urgency: "notice" as const, noticeDays: 10 } : r,
+          ),
+        };
+        clock.set(T0 + 100 * DAY);
+        await openSafe();
+        await budget(1_000_000);
+        await ingestEvents(headroom, [incomeVerified("safe", clock.now())]);
+        const announced = await headroom.store.db
+          .selectFrom("decisions")
+          .select(["id", "status"])
+          .where("account_id", "=", "safe")
+          .where("action", "=", "increase")
+          .executeTakeFirstOrThrow();
+        expect(announced.status).toBe("scheduled");
+        clock.set(T0 + 110 * DAY);
+        expect(await applyDueActions(headroom)).toEqual({ applied: 0, cancelled: 0 });
+        expect(await lineOf("safe")).toMatchObject({ limit_amount: 1_000_000, pending_action: null });
+        expect(await usedWithin(1_000_000)).toBe(1_000_000);
+        const [waits] = await budgetQueue(headroom.store, "waiting");
+        expect(waits).toMatchObject({ kind: "increase", accountId: "safe", decisionId: announced.id });
+        const status = await headroom.store.db
+          .selectFrom("decisions")
+          .select("status")
+          .where("id", "=", announced.id)
+          .executeTakeFirstOrThrow();
+        expect(status.status).toBe("queued");
         expect((await verifyLedger(headroom.store)).problems).toEqual([]);
       });
 
