@@ -8,7 +8,7 @@ import type { RebuildingPlanTable } from "../store/schema.ts";
 import { borrowerNotice } from "./appealsNotices.ts";
 import { BudgetBook } from "./budgetBook.ts";
 import { type ClassMeasureSettings, classMeasuresIn, classWideNotice } from "./classMeasures.ts";
-import type { ActiveEngine } from "./engineConfig.ts";
+import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import { deterministicId } from "./ids.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
@@ -255,7 +255,8 @@ export function decideReopen(
     };
     input.features = readFeatures(line.state, { limit: plan.target_limit, balance: line.row.balance }, now);
   }
-  return { input, decision: decide(input, engine, now) };
+  // The line's arm decides, as on every live path: a challenger's line reopens by its rules.
+  return { input, decision: decide(input, contextFor(engine, line.row.account_id), now) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Decision, type DecisionInput, decide } from "../../src/engine/decide.ts";
 import type { CreditEvent } from "../../src/engine/events.ts";
@@ -7,8 +8,11 @@ import { renderNotice } from "../../src/services/channels/templates.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
+import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
+import { activatePolicy, loadActiveEngine } from "../../src/services/policyVersions.ts";
 import { setRiskMeasure } from "../../src/services/riskSettings.ts";
 import { CONSENT, drawdown, due, inquiry, iso, opened } from "../support/events.ts";
+import { approvedVersion } from "../support/policies.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -98,6 +102,45 @@ describe("rebuilding plans", () => {
       .executeTakeFirstOrThrow();
     expect(JSON.parse(reopen.output).affordability).toMatchObject({ passed: true });
     expect((await verifyLedger(headroom.store)).ok).toBe(true);
+  });
+
+  it("reopens a challenger's line by the challenger's rules, as every live decision is made", async () => {
+    const yaml = readFileSync(DEFAULT_POLICY_PATH, "utf8");
+    await approvedVersion(headroom, yaml, clock.now());
+    await approvedVersion(headroom, yaml.replace("version: policy-1", "version: policy-c"), clock.now());
+    await activatePolicy(
+      headroom.store,
+      { champion: "policy-1", challenger: "policy-c", challengerShare: 1 },
+      "carol",
+      clock.now(),
+    );
+    headroom.engine = await loadActiveEngine(headroom.store);
+    clock.set(T0 + 120 * DAY);
+    await ingestEvents(headroom, [
+      opened("c1", T0, { declaredMonthlyIncome: 1_500_000, initialLimit: 2_000_000 }),
+      drawdown("c1", "d1", T0 + DAY, 300_000),
+      due("c1", "u0", T0 + 10 * DAY, T0 + 20 * DAY, 30_000),
+      inquiry("c1", "q1", T0 + 115 * DAY),
+    ]);
+    const close = await headroom.store.db
+      .selectFrom("decision_recourse")
+      .innerJoin("decisions", "decisions.id", "decision_recourse.decision_id")
+      .select(["decision_recourse.recourse", "decisions.policy_version"])
+      .where("decisions.action", "=", "close")
+      .executeTakeFirstOrThrow();
+    expect(close.policy_version).toBe("policy-c");
+    const recourse = JSON.parse(close.recourse) as Recourse;
+    await runRebuildingPlans(headroom);
+    await ingestEvents(headroom, follow("c1", recourse, clock.now()));
+    clock.set(Math.max(clock.now(), recourse.by));
+    expect(await runRebuildingPlans(headroom)).toMatchObject({ reopened: 1 });
+    const reopen = await headroom.store.db
+      .selectFrom("decisions")
+      .select("policy_version")
+      .where("account_id", "=", "c1")
+      .where("action", "=", "reopen")
+      .executeTakeFirstOrThrow();
+    expect(reopen.policy_version).toBe("policy-c");
   });
 
   it("reopens under the class-wide measures in force: a region's factor holds its reopening down, another region's is unaffected", async () => {
