@@ -35,7 +35,7 @@ async function printBudgets(headroom: Headroom): Promise<void> {
   if (budgets.length === 0) process.stdout.write("no budgets\n");
   for (const b of budgets)
     process.stdout.write(
-      `${b.id.padEnd(32)} cap ${b.cap} used ${b.used} room ${b.room} fen; ${b.waiting} increases waiting\n`,
+      `${b.id.padEnd(32)} cap ${b.cap} used ${b.used} room ${b.room} fen; ${b.waiting} waiting (reversals, reopenings, increases)\n`,
     );
 }
 
@@ -46,7 +46,7 @@ export function addBudgetCommands(program: Command, global: () => { database?: s
     .description("exposure budgets (total, region, segment, product)");
   budgets
     .command("list")
-    .description("every budget with its cap, usage, room and waiting increases")
+    .description("every budget with its cap, usage, room and what waits for room (reversals, reopenings, increases)")
     .action(() => withHeadroom(global().database, printBudgets));
   budgets
     .command("set")
@@ -87,7 +87,7 @@ export function addBudgetCommands(program: Command, global: () => { database?: s
     );
   budgets
     .command("drain")
-    .description("grant waiting increases that now fit, by priority")
+    .description("grant what waits and now fits: reversals, then reopenings, then increases by priority")
     .action(() =>
       withHeadroom(global().database, async (headroom) => {
         const { granted, lapsed } = await drainBudgetQueue(headroom);

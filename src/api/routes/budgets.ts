@@ -52,7 +52,7 @@ export const budgetRoutes =
       {
         config: { access: { roles: ["analyst", "approver", "auditor"] } },
         schema: {
-          summary: "Exposure budgets with their cap, usage, room and waiting increases",
+          summary: "Exposure budgets with their cap, usage, room and what waits for room",
           tags: ["budgets"],
           response: { 200: z.object({ budgets: z.array(budget) }) },
         },
@@ -128,7 +128,7 @@ export const budgetRoutes =
       {
         config: { access: { roles: ["analyst", "approver"] } },
         schema: {
-          summary: "Grant waiting increases that now fit, by priority",
+          summary: "Grant what waits and now fits: reversals, then reopenings, then increases by priority",
           tags: ["budgets"],
           response: { 200: z.object({ granted: z.number().int(), lapsed: z.number().int() }) },
         },
