@@ -1,8 +1,8 @@
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { FeatureState } from "../engine/features.ts";
 import type { Store } from "../store/connect.ts";
 import { insertRows, type RowConflict } from "../store/rowInserts.ts";
-import type { Database } from "../store/schema.ts";
+import type { CreditLineTable, Database } from "../store/schema.ts";
 import { runShaped, statementChunks } from "../store/shapedStatements.ts";
 import { type LineScope, lockBudgets } from "./budgetBook.ts";
 import type { LineRecord } from "./lineBook.ts";
@@ -20,31 +20,78 @@ export async function loadLines(
   const lines = new Map<string, LineRecord>();
   for (const ids of statementChunks(accountIds)) {
     const query = () => {
-      const read = trx
-        .selectFrom("credit_lines")
-        .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
-        .selectAll("credit_lines")
-        .select("borrowers.opt_out_automated")
-        .where("credit_lines.account_id", "in", ids);
+      const read = linesWithOptOut(trx).where("credit_lines.account_id", "in", ids);
       return store.dialect === "postgres" ? read.forUpdate("credit_lines") : read;
     };
     const { rows } = await runShaped(trx, `${store.dialect}|load lines|${ids.length}`, ids, query);
-    for (const r of rows) {
-      const { opt_out_automated, ...row } = r;
-      lines.set(row.account_id, {
-        row,
-        state: JSON.parse(row.features) as FeatureState,
-        optOutAutomated: opt_out_automated === 1,
-        stateChanged: false,
-        lineChanged: false,
-      });
-    }
+    for (const r of rows) lines.set(r.account_id, lineRecord(r));
   }
+  await lockScopes(trx, store, lines, opening);
+  return lines;
+}
+
+/**
+ * The next `limit` open lines after account `after`, in account order (of one region if asked),
+ * loaded and locked as loadLines does: one range read, where a whole-book job would otherwise
+ * select the ids first and then load them by id.
+ */
+export async function loadOpenLinesAfter(
+  trx: Transaction<Database>,
+  store: Store,
+  after: string,
+  limit: number,
+  only: { region?: string } = {},
+): Promise<Map<string, LineRecord>> {
+  const region = only.region;
+  const query = () => {
+    let read = linesWithOptOut(trx)
+      .where("credit_lines.account_id", ">", after)
+      .where("credit_lines.status", "!=", "CLOSED");
+    if (region !== undefined) read = read.where("credit_lines.region", "=", region);
+    read = read.orderBy("credit_lines.account_id").limit(limit);
+    return store.dialect === "postgres" ? read.forUpdate("credit_lines") : read;
+  };
+  const parameters = region === undefined ? [after, "CLOSED", limit] : [after, "CLOSED", region, limit];
+  const shape = `${store.dialect}|open lines after|${region === undefined ? "" : "region"}`;
+  const { rows } = await runShaped(trx, shape, parameters, query);
+  const lines = new Map<string, LineRecord>();
+  for (const r of rows) lines.set(r.account_id, lineRecord(r));
+  await lockScopes(trx, store, lines, []);
+  return lines;
+}
+
+function linesWithOptOut(db: Transaction<Database> | Kysely<Database>) {
+  return db
+    .selectFrom("credit_lines")
+    .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
+    .selectAll("credit_lines")
+    .select("borrowers.opt_out_automated");
+}
+
+function lineRecord({
+  opt_out_automated,
+  ...row
+}: CreditLineTable & { opt_out_automated: number }): LineRecord {
+  return {
+    row,
+    state: JSON.parse(row.features) as FeatureState,
+    optOutAutomated: opt_out_automated === 1,
+    stateChanged: false,
+    lineChanged: false,
+  };
+}
+
+/** Locks the exposure budgets the loaded lines (and any about to open, `opening`) count in. */
+async function lockScopes(
+  trx: Transaction<Database>,
+  store: Store,
+  lines: Map<string, LineRecord>,
+  opening: readonly LineScope[],
+): Promise<void> {
   const scopes: LineScope[] = [...opening];
   for (const l of lines.values())
     scopes.push({ accountId: l.row.account_id, region: l.row.region, segment: l.row.segment });
   await lockBudgets(trx, store, scopes);
-  return lines;
 }
 
 /** Writes back the lines (with their feature state) a transaction changed. */
@@ -93,24 +140,12 @@ const BOOK_PAGE = 1_000;
  */
 export async function* bookLines(store: Store, after = ""): AsyncGenerator<LineRecord> {
   for (;;) {
-    const rows = await store.db
-      .selectFrom("credit_lines")
-      .innerJoin("borrowers", "borrowers.id", "credit_lines.borrower_id")
-      .selectAll("credit_lines")
-      .select("borrowers.opt_out_automated")
+    const rows = await linesWithOptOut(store.db)
       .where("credit_lines.account_id", ">", after)
       .orderBy("credit_lines.account_id")
       .limit(BOOK_PAGE)
       .execute();
-    for (const { opt_out_automated, ...row } of rows) {
-      yield {
-        row,
-        state: JSON.parse(row.features) as FeatureState,
-        optOutAutomated: opt_out_automated === 1,
-        stateChanged: false,
-        lineChanged: false,
-      };
-    }
+    for (const r of rows) yield lineRecord(r);
     const last = rows[rows.length - 1];
     if (rows.length < BOOK_PAGE || last === undefined) return;
     after = last.account_id;

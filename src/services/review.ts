@@ -4,7 +4,7 @@ import { type ClassMeasureSettings, classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { decisionInput } from "./lineBook.ts";
-import { loadLines, saveLines } from "./lineLoader.ts";
+import { loadOpenLinesAfter, saveLines } from "./lineLoader.ts";
 import { repriceLine } from "./rateChanges.ts";
 import { WriteSet } from "./writeSet.ts";
 
@@ -47,33 +47,23 @@ export async function runReview(
           .executeTakeFirst();
         const cursor = cursorRow?.cursor ?? "";
         if (cursor === DONE) return null;
-        let query = trx
-          .selectFrom("credit_lines")
-          .select("account_id")
-          .where("account_id", ">", cursor)
-          .where("status", "!=", "CLOSED");
-        if (only.region !== undefined) query = query.where("region", "=", only.region);
-        const ids = await query.orderBy("account_id").limit(REVIEW_CHUNK).execute();
         const now = deps.clock();
-        const lines = await loadLines(
-          trx,
-          store,
-          ids.map((r) => r.account_id),
-        );
+        const lines = await loadOpenLinesAfter(trx, store, cursor, REVIEW_CHUNK, only);
         const writes = reviewChunk(engine, lines.values(), runId, now, {
           budgets: await BudgetBook.open(trx),
           measures: await classMeasuresIn(trx),
         });
         await saveLines(trx, store, lines.values(), now);
         await writes.flush(trx, store);
-        const last = ids[ids.length - 1]?.account_id;
-        const next = ids.length < REVIEW_CHUNK || last === undefined ? DONE : last;
+        let last: string | undefined;
+        for (const id of lines.keys()) last = id;
+        const next = lines.size < REVIEW_CHUNK || last === undefined ? DONE : last;
         await trx
           .insertInto("job_cursors")
           .values({ job, cursor: next, updated_at: now })
           .onConflict((oc) => oc.column("job").doUpdateSet({ cursor: next, updated_at: now }))
           .execute();
-        return { reviewed: ids.length, changed: writes.decisions.length, done: next === DONE };
+        return { reviewed: lines.size, changed: writes.decisions.length, done: next === DONE };
       }),
     );
     if (chunk === null) {
