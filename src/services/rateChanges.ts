@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Decision, DecisionInput } from "../engine/decide.ts";
 import { bodyHash } from "../engine/ledger.ts";
-import { type PricingPolicy, priceRate, pricingFor } from "../engine/pricing/rate.ts";
+import { type PricingPolicy, priceFeatures, pricingFor } from "../engine/pricing/rate.ts";
 import {
   type LineRate,
   type LineRateTerms,
@@ -43,8 +43,29 @@ export function rateChangeBodyHash(r: RateChangeTable): string {
   ]);
 }
 
+/** Parsed rate terms by their text: a book holds few distinct ones (a tier's rate, mostly). */
+const termsByText = new Map<string, LineRateTerms>();
+const MAX_CACHED_TERMS = 4096;
+
+/** The line's rate terms in force; read-only (frozen, shared by every line with the same text). */
 export function lineRate(line: LineRecord): LineRateTerms | null {
-  return line.row.rate_terms === null ? null : (JSON.parse(line.row.rate_terms) as LineRateTerms);
+  const text = line.row.rate_terms;
+  if (text === null) return null;
+  let terms = termsByText.get(text);
+  if (terms === undefined) {
+    terms = deepFreeze(JSON.parse(text) as LineRateTerms);
+    if (termsByText.size >= MAX_CACHED_TERMS) termsByText.clear();
+    termsByText.set(text, terms);
+  }
+  return terms;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 export function setLineRate(line: LineRecord, terms: LineRateTerms): void {
@@ -57,7 +78,7 @@ export function setLineRate(line: LineRecord, terms: LineRateTerms): void {
  * force and the policy version that decided.
  */
 function offeredRate(pricing: PricingPolicy, input: DecisionInput, decision: Decision): LineRate {
-  const priced = priceRate(pricing, decision.tier, { ...input.features, score: decision.score });
+  const priced = priceFeatures(pricing, decision.tier, input.features, decision.score);
   return {
     rate: priced.rate,
     tier: decision.tier,

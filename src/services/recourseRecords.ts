@@ -31,7 +31,7 @@ export function recourseRecord(
   state: FeatureState,
   recordedAt: number,
 ): DecisionRecourseTable {
-  return {
+  const row: DecisionRecourseTable = {
     id: deterministicId("rcs", decisionId),
     decision_id: decisionId,
     account_id: accountId,
@@ -42,7 +42,12 @@ export function recourseRecord(
     by_at: recourse.by,
     created_at: recordedAt,
   };
+  worked.set(row, recourse);
+  return row;
 }
+
+/** The recourse each row made here was stringified from, so its notice need not parse it back. */
+const worked = new WeakMap<DecisionRecourseTable, Recourse>();
 
 export function recourseBodyHash(r: DecisionRecourseTable): string {
   return bodyHash([r.id, r.decision_id, r.account_id, r.goal, r.available, r.recourse, r.state, r.by_at]);
@@ -50,7 +55,7 @@ export function recourseBodyHash(r: DecisionRecourseTable): string {
 
 /** What a notice tells the borrower about the way back. */
 export function recourseNotice(r: DecisionRecourseTable) {
-  const recourse = JSON.parse(r.recourse) as Recourse;
+  const recourse = worked.get(r) ?? (JSON.parse(r.recourse) as Recourse);
   return {
     available: recourse.available,
     by: new Date(recourse.by).toISOString(),

@@ -63,12 +63,22 @@ export function holdsAll(when: readonly Condition[], facts: RateFacts): boolean 
 }
 
 export function priceRate(pricing: PricingPolicy, tier: string, facts: RateFacts): PricedRate {
+  return priceHolding(pricing, tier, (i) => holdsAll((pricing.adjustments[i] as RateAdjustment).when, facts));
+}
+
+/** The rate of a tier with the adjustments `holds` names applied, inside the floor and ceiling. */
+function priceHolding(
+  pricing: PricingPolicy,
+  tier: string,
+  holds: (adjustment: number) => boolean,
+): PricedRate {
   const base = pricing.tierRates[tier];
   if (base === undefined) throw new RangeError(`${pricing.product}: no rate for tier ${tier}`);
   const basis = [`tier ${tier}: ${base} bps`];
   let rate = base;
-  for (const a of pricing.adjustments) {
-    if (holdsAll(a.when, facts)) {
+  for (let i = 0; i < pricing.adjustments.length; i++) {
+    const a = pricing.adjustments[i] as RateAdjustment;
+    if (holds(i)) {
       rate += a.delta;
       basis.push(adjustmentBasis(a));
     }
@@ -82,6 +92,52 @@ export function priceRate(pricing: PricingPolicy, tier: string, facts: RateFacts
     rate = pricing.floor;
   }
   return { rate, basis };
+}
+
+/** A tier's price for each set of adjustments that hold, per pricing policy (frozen, shared). */
+const pricedByHolding = new WeakMap<PricingPolicy, Map<string, PricedRate>>();
+/** The set of adjustments that hold is a bit mask up to this many; more are priced afresh. */
+const MAX_MEMO_ADJUSTMENTS = 30;
+
+/**
+ * priceRate on a line's features and its score, without a facts object per call: the price
+ * depends only on the tier and on which adjustments hold, so each pair is worked out once per
+ * pricing policy (taken as immutable, as every policy is once loaded) and the frozen result
+ * shared. A fact neither a feature nor the score holds nothing, as in priceRate.
+ */
+export function priceFeatures(
+  pricing: PricingPolicy,
+  tier: string,
+  features: Readonly<Record<string, number>>,
+  score: number,
+): PricedRate {
+  const adjustments = pricing.adjustments;
+  if (adjustments.length > MAX_MEMO_ADJUSTMENTS) return priceRate(pricing, tier, { ...features, score });
+  let holding = 0;
+  for (let i = 0; i < adjustments.length; i++) {
+    let all = true;
+    for (const c of (adjustments[i] as RateAdjustment).when) {
+      const v = c.fact === "score" ? score : features[c.fact];
+      if (v === undefined || !compare(v, c.op, c.value)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) holding |= 1 << i;
+  }
+  let memo = pricedByHolding.get(pricing);
+  if (memo === undefined) {
+    memo = new Map();
+    pricedByHolding.set(pricing, memo);
+  }
+  const key = `${holding}:${tier}`;
+  let priced = memo.get(key);
+  if (priced === undefined) {
+    const fresh = priceHolding(pricing, tier, (i) => (holding & (1 << i)) !== 0);
+    priced = Object.freeze({ rate: fresh.rate, basis: Object.freeze(fresh.basis) as string[] });
+    memo.set(key, priced);
+  }
+  return priced;
 }
 
 /** The default consumer pricing: 24% APR ceiling, better terms for better tiers. */
@@ -111,6 +167,17 @@ export const DEFAULT_PRICING: PricingPolicy = {
  * else the product's; always inside the product's legal floor and ceiling.
  */
 export function pricingFor(product: PricingPolicy, policy: Pick<Policy, "pricing">): PricingPolicy {
-  if (policy.pricing === undefined) return product;
-  return { ...product, tierRates: policy.pricing.tierRates, adjustments: policy.pricing.adjustments };
+  const own = policy.pricing;
+  if (own === undefined) return product;
+  const made = pricingOfPolicy.get(own);
+  if (made?.product === product) return made.pricing;
+  const pricing = { ...product, tierRates: own.tierRates, adjustments: own.adjustments };
+  pricingOfPolicy.set(own, { product, pricing });
+  return pricing;
 }
+
+/** The pricing made for a policy's own terms, kept so each line re-priced reuses it (and its memo). */
+const pricingOfPolicy = new WeakMap<
+  NonNullable<Policy["pricing"]>,
+  { product: PricingPolicy; pricing: PricingPolicy }
+>();
