@@ -5,9 +5,22 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * A 32 MiB young generation (semi-space; node's default is 16): whole-book jobs keep a chunk of
+ * lines and their writes alive across each transaction's awaits, and with the default every
+ * scavenge copies that chunk again. bench/review.ts: 14% less CPU, lower peak RSS. The npm
+ * scripts that run the CLI pass the same flag.
+ */
+const NODE_FLAGS = ["--max-semi-space-size=32"];
 const result = spawnSync(
   process.execPath,
-  ["--import", import.meta.resolve("tsx"), join(root, "src/cli/main.ts"), ...process.argv.slice(2)],
+  [
+    ...NODE_FLAGS,
+    "--import",
+    import.meta.resolve("tsx"),
+    join(root, "src/cli/main.ts"),
+    ...process.argv.slice(2),
+  ],
   {
     stdio: "inherit",
   },
