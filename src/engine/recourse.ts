@@ -134,15 +134,17 @@ export function planEvents(
   now: EpochMs,
 ): { event: CreditEvent; at: EpochMs }[] {
   const events: { event: CreditEvent; at: EpochMs }[] = [];
+  if (!plan.repayOverdue && plan.closeLenders.length === 0 && plan.incomeAtLeast === null) return events;
   const occurredAt = new Date(now).toISOString();
-  const base = { accountId, occurredAt };
+  // Literals, not spreads of a shared base: V8 gave every spread copy a fresh hidden class.
   if (plan.repayOverdue)
     for (const due of state.openDues) {
       if (!isOverdue(state, due, now)) continue;
       events.push({
         at: now,
         event: {
-          ...base,
+          accountId,
+          occurredAt,
           id: `recourse-repay-${due.id}`,
           type: "repayment_made",
           data: { amount: due.remaining, dueId: due.id },
@@ -152,13 +154,20 @@ export function planEvents(
   for (const lender of plan.closeLenders)
     events.push({
       at: now,
-      event: { ...base, id: `recourse-close-${lender}`, type: "external_loan_closed", data: { lender } },
+      event: {
+        accountId,
+        occurredAt,
+        id: `recourse-close-${lender}`,
+        type: "external_loan_closed",
+        data: { lender },
+      },
     });
   if (plan.incomeAtLeast !== null)
     events.push({
       at: now,
       event: {
-        ...base,
+        accountId,
+        occurredAt,
         id: "recourse-income",
         type: "income_verified",
         data: { monthlyIncome: plan.incomeAtLeast, source: "borrower_proof" },
@@ -200,8 +209,9 @@ export function projectPlan(
   base: DecisionInput,
   state: FeatureState,
   now: EpochMs,
+  /** The plan's date, when the caller has already worked it out (the search's cost has it). */
+  at: EpochMs = planDate(plan, state, now),
 ): Projection {
-  const at = planDate(plan, state, now);
   const s = cloneState(state);
   let balance = base.line.balance;
   for (const { event, at: when } of planEvents(plan, s, base.accountId, now)) {
@@ -245,19 +255,34 @@ export function projectPlan(
   };
 }
 
+function minOrNull(x: number | null, y: number | null | undefined): number | null {
+  return y === undefined || y === null ? x : x === null ? y : Math.min(x, y);
+}
+
+function maxOrNull(x: number | null, y: number | null | undefined): number | null {
+  return y === undefined || y === null ? x : x === null ? y : Math.max(x, y);
+}
+
+/**
+ * A plan with a patch's changes added. Plans are never changed once made, so what the patch leaves
+ * alone (the waits, the lenders, already sorted and distinct) is shared with `a`, not copied.
+ */
 function mergePlans(a: RecoursePlan, b: Partial<RecoursePlan>): RecoursePlan {
-  const atMost = { ...a.atMost };
-  for (const [f, v] of Object.entries(b.atMost ?? {}) as [DecayingFeature, number][])
-    atMost[f] = Math.min(atMost[f] ?? v, v);
-  const minOrNull = (x: number | null, y: number | null | undefined) =>
-    y === undefined || y === null ? x : x === null ? y : Math.min(x, y);
-  const maxOrNull = (x: number | null, y: number | null | undefined) =>
-    y === undefined || y === null ? x : x === null ? y : Math.max(x, y);
+  let atMost = a.atMost;
+  if (b.atMost !== undefined) {
+    atMost = { ...a.atMost };
+    for (const [f, v] of Object.entries(b.atMost) as [DecayingFeature, number][])
+      atMost[f] = Math.min(atMost[f] ?? v, v);
+  }
+  const closeLenders =
+    b.closeLenders === undefined || b.closeLenders.length === 0
+      ? a.closeLenders
+      : [...new Set([...a.closeLenders, ...b.closeLenders])].sort();
   return {
     atMost,
     repayOverdue: a.repayOverdue || b.repayOverdue === true,
     balanceAtMost: minOrNull(a.balanceAtMost, b.balanceAtMost),
-    closeLenders: [...new Set([...a.closeLenders, ...(b.closeLenders ?? [])])].sort(),
+    closeLenders,
     incomeAtLeast: maxOrNull(a.incomeAtLeast, b.incomeAtLeast),
     monthsOnBook: maxOrNull(a.monthsOnBook, b.monthsOnBook),
   };
@@ -396,39 +421,61 @@ function scorePatches(search: Search, node: Node, minScore: number): Partial<Rec
   const gap = minScore - node.decision.score;
   if (gap <= 0) return [];
   const patches: Partial<RecoursePlan>[] = [];
-  for (const [feature, bands] of Object.entries(search.ctx.model.bands) as [
-    FeatureName,
-    { below: number | null; points: number }[],
-  ][]) {
+  for (const [feature, bands] of bandsOf(search.ctx.model)) {
     const value = node.projection.input.features[feature];
     let current = bands.findIndex((b) => b.below === null || value < b.below);
     if (current < 0) current = bands.length - 1;
-    const points = (bands[current] as { points: number }).points;
+    const points = (bands[current] as Band).points;
     const lowering = FEATURES[feature].adverse === "higher";
-    let best: number | null = null;
-    let nearestEnough: number | null = null;
-    const order = lowering
-      ? [...bands.keys()].slice(0, current).reverse()
-      : [...bands.keys()].slice(current + 1);
-    for (const j of order) {
-      const gain = (bands[j] as { points: number }).points - points;
+    let best = -1;
+    let nearestEnough = -1;
+    // Bands towards the better end, nearest first.
+    const step = lowering ? -1 : 1;
+    for (let j = current + step; j >= 0 && j < bands.length; j += step) {
+      const gain = (bands[j] as Band).points - points;
       if (gain <= 0) continue;
-      if (best === null || gain > (bands[best] as { points: number }).points - points) best = j;
-      if (nearestEnough === null && gain >= gap) nearestEnough = j;
+      if (best < 0 || gain > (bands[best] as Band).points - points) best = j;
+      if (nearestEnough < 0 && gain >= gap) nearestEnough = j;
     }
-    for (const j of new Set([nearestEnough, best])) {
-      if (j === null) continue;
-      const band = bands[j] as { below: number | null };
-      if (lowering && band.below !== null)
-        patches.push(...featurePatches(search, node, feature, "<", band.below));
-      else if (!lowering) {
-        const lower = bands[j - 1]?.below;
-        if (lower !== undefined && lower !== null)
-          patches.push(...featurePatches(search, node, feature, ">=", lower));
-      }
-    }
+    if (nearestEnough >= 0) bandPatches(search, node, feature, bands, nearestEnough, lowering, patches);
+    if (best >= 0 && best !== nearestEnough)
+      bandPatches(search, node, feature, bands, best, lowering, patches);
   }
   return patches;
+}
+
+type Band = { below: number | null; points: number };
+
+/** A model's bands as [feature, bands] pairs, worked out once per model. */
+const bandsByModel = new WeakMap<PointsModel["bands"], [FeatureName, Band[]][]>();
+
+function bandsOf(model: PointsModel): [FeatureName, Band[]][] {
+  let entries = bandsByModel.get(model.bands);
+  if (entries === undefined) {
+    entries = Object.entries(model.bands) as [FeatureName, Band[]][];
+    bandsByModel.set(model.bands, entries);
+  }
+  return entries;
+}
+
+/** Changes that move `feature` into band `j`, added to `patches`. */
+function bandPatches(
+  search: Search,
+  node: Node,
+  feature: FeatureName,
+  bands: Band[],
+  j: number,
+  lowering: boolean,
+  patches: Partial<RecoursePlan>[],
+): void {
+  const band = bands[j] as Band;
+  if (lowering && band.below !== null)
+    patches.push(...featurePatches(search, node, feature, "<", band.below));
+  else if (!lowering) {
+    const lower = bands[j - 1]?.below;
+    if (lower !== undefined && lower !== null)
+      patches.push(...featurePatches(search, node, feature, ">=", lower));
+  }
 }
 
 /** Changes that bring the tier's target up to what the line needs (score, income or both). */
@@ -436,24 +483,30 @@ function targetPatches(search: Search, node: Node, need: Fen): Partial<RecourseP
   const { policy } = search.ctx;
   const income = node.projection.input.affordability.income;
   const score = node.decision.score;
-  const incomeFor = (multiple: number) => {
-    let needed = ceilToYuan(need / multiple);
-    if (Math.floor((needed * multiple) / FEN_PER_YUAN) * FEN_PER_YUAN < need) needed += FEN_PER_YUAN;
-    return needed;
-  };
   if (policy.guardrails.lineCap < need) return [];
   const patches: Partial<RecoursePlan>[] = [];
   const current = policy.tiers.rows.find((t) => t.id === node.decision.tier);
-  if (current !== undefined && current.maxLimit >= need && income < incomeFor(current.incomeMultiple))
-    patches.push({ incomeAtLeast: incomeFor(current.incomeMultiple) });
-  // A higher tier is reachable by score alone when its row asks for nothing but a score band.
-  const higher = policy.tiers.rows
-    .filter((t) => t.when.every((c) => c.fact === "score") && t.maxLimit >= need)
-    .map((t) => ({ tier: t, floor: scoreFloor(t.when) }))
-    .filter((t) => t.floor > score)
-    .sort((a, b) => a.floor - b.floor)[0];
-  if (higher !== undefined) patches.push(...scorePatches(search, node, higher.floor));
+  if (current !== undefined && current.maxLimit >= need) {
+    const needed = incomeFor(need, current.incomeMultiple);
+    if (income < needed) patches.push({ incomeAtLeast: needed });
+  }
+  // A higher tier is reachable by score alone when its row asks for nothing but a score band:
+  // the lowest such floor above the score (the first row with it).
+  let higherFloor = Number.POSITIVE_INFINITY;
+  for (const t of policy.tiers.rows) {
+    if (t.maxLimit < need || !t.when.every((c) => c.fact === "score")) continue;
+    const floor = scoreFloor(t.when);
+    if (floor > score && floor < higherFloor) higherFloor = floor;
+  }
+  if (higherFloor !== Number.POSITIVE_INFINITY) patches.push(...scorePatches(search, node, higherFloor));
   return patches;
+}
+
+/** The monthly income (whole yuan) at which a tier's income multiple gives `need`. */
+function incomeFor(need: Fen, multiple: number): Fen {
+  let needed = ceilToYuan(need / multiple);
+  if (Math.floor((needed * multiple) / FEN_PER_YUAN) * FEN_PER_YUAN < need) needed += FEN_PER_YUAN;
+  return needed;
 }
 
 /** Changes that make one condition come out as `want`. */
@@ -566,7 +619,8 @@ function costOf(search: Search, plan: RecoursePlan): Cost {
 }
 
 function evaluate(search: Search, candidate: Candidate): Node {
-  const projection = projectPlan(candidate.plan, search.base, search.state, search.now);
+  // The cost's second term is the plan's date.
+  const projection = projectPlan(candidate.plan, search.base, search.state, search.now, candidate.cost[1]);
   const decision = decide(projection.input, search.ctx, projection.at);
   return { plan: candidate.plan, projection, decision, cost: candidate.cost };
 }
@@ -636,19 +690,38 @@ export function searchRecourse(
   const search: Search = { base, state, now, ctx };
   const open = new CandidateHeap();
   open.push({ plan: EMPTY_PLAN, cost: costOf(search, EMPTY_PLAN) });
-  const seen = new Set<string>([JSON.stringify(EMPTY_PLAN)]);
+  const seen = new Set<string>([planKey(EMPTY_PLAN)]);
   for (let evaluated = 0; open.size > 0 && evaluated < NODE_BUDGET; evaluated++) {
     const node = evaluate(search, open.pop());
     if (reached(goal, node.decision, base.line.limit, strict)) return node;
     for (const patch of nextPatches(search, node, goal)) {
       const plan = mergePlans(node.plan, patch);
-      const key = JSON.stringify(plan);
+      const key = planKey(plan);
       if (seen.has(key)) continue;
       seen.add(key);
       open.push({ plan, cost: costOf(search, plan) });
     }
   }
   return null;
+}
+
+/**
+ * A plan's identity in the search: two plans share a key exactly when their JSON texts are equal
+ * (waits in the same order, numbers as JSON writes them), in a few characters instead of the
+ * whole text. The lenders, free text, come last but two, as JSON.
+ */
+function planKey(p: RecoursePlan): string {
+  let key = "";
+  for (const feature in p.atMost) {
+    const bound = p.atMost[feature as DecayingFeature];
+    if (bound !== undefined) key += `${feature}=${jsonNumber(bound)},`; // JSON leaves undefined out
+  }
+  const lenders = p.closeLenders.length === 0 ? "" : JSON.stringify(p.closeLenders);
+  return `${key}|${p.repayOverdue ? 1 : 0}|${jsonNumber(p.balanceAtMost)}|${lenders}|${jsonNumber(p.incomeAtLeast)}|${jsonNumber(p.monthsOnBook)}`;
+}
+
+function jsonNumber(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? "null" : String(v);
 }
 
 /** The concrete steps of a plan: amounts and dates the borrower can act on. */
