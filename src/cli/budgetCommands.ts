@@ -46,7 +46,9 @@ export function addBudgetCommands(program: Command, global: () => { database?: s
     .description("exposure budgets (total, region, segment, product)");
   budgets
     .command("list")
-    .description("every budget with its cap, usage, room and what waits for room (reversals, reopenings, increases)")
+    .description(
+      "every budget with its cap, usage, room and what waits for room (reversals, reopenings, increases)",
+    )
     .action(() => withHeadroom(global().database, printBudgets));
   budgets
     .command("set")
