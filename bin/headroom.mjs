@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx, so the package needs no build step.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
  * scripts that run the CLI pass the same flag.
  */
 const NODE_FLAGS = ["--max-semi-space-size=32"];
-const result = spawnSync(
+const child = spawn(
   process.execPath,
   [
     ...NODE_FLAGS,
@@ -21,8 +22,11 @@ const result = spawnSync(
     join(root, "src/cli/main.ts"),
     ...process.argv.slice(2),
   ],
-  {
-    stdio: "inherit",
-  },
+  { stdio: "inherit" },
 );
-process.exit(result.status ?? 1);
+// A process manager signals this wrapper; Headroom itself must get the signal to shut down
+// cleanly (finish the transaction in flight, stop the checkpointer).
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) =>
+  process.exit(code ?? 128 + (signal === null ? 0 : constants.signals[signal])),
+);
