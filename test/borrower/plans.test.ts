@@ -11,7 +11,7 @@ import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
 import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
 import { activatePolicy, loadActiveEngine } from "../../src/services/policyVersions.ts";
 import { setRiskMeasure } from "../../src/services/riskSettings.ts";
-import { CONSENT, drawdown, due, inquiry, iso, opened } from "../support/events.ts";
+import { CONSENT, closedForDelinquency, drawdown, due, inquiry, iso, opened } from "../support/events.ts";
 import { approvedVersion } from "../support/policies.ts";
 import { manualClock, sqliteTarget } from "../support/stores.ts";
 
@@ -59,12 +59,7 @@ describe("rebuilding plans", () => {
 
   it("reopens a line closed for 90 days past due once its plan is met, with a fresh ability-to-pay check", async () => {
     clock.set(T0 + 120 * DAY);
-    await ingestEvents(headroom, [
-      opened("c1", T0, { declaredMonthlyIncome: 1_500_000, initialLimit: 2_000_000 }),
-      drawdown("c1", "d1", T0 + DAY, 300_000),
-      due("c1", "u0", T0 + 10 * DAY, T0 + 20 * DAY, 30_000),
-      inquiry("c1", "q1", T0 + 115 * DAY),
-    ]);
+    await ingestEvents(headroom, closedForDelinquency("c1", T0));
     const line = () =>
       headroom.store.db
         .selectFrom("credit_lines")
@@ -116,12 +111,7 @@ describe("rebuilding plans", () => {
     );
     headroom.engine = await loadActiveEngine(headroom.store);
     clock.set(T0 + 120 * DAY);
-    await ingestEvents(headroom, [
-      opened("c1", T0, { declaredMonthlyIncome: 1_500_000, initialLimit: 2_000_000 }),
-      drawdown("c1", "d1", T0 + DAY, 300_000),
-      due("c1", "u0", T0 + 10 * DAY, T0 + 20 * DAY, 30_000),
-      inquiry("c1", "q1", T0 + 115 * DAY),
-    ]);
+    await ingestEvents(headroom, closedForDelinquency("c1", T0));
     const close = await headroom.store.db
       .selectFrom("decision_recourse")
       .innerJoin("decisions", "decisions.id", "decision_recourse.decision_id")

@@ -8,16 +8,7 @@ import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
-import {
-  drawdown,
-  due,
-  fraud,
-  incomeVerified,
-  inquiry,
-  iso,
-  multiLending,
-  opened,
-} from "../support/events.ts";
+import { closedForDelinquency, fraud, incomeVerified, iso, multiLending, opened } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
 const DAY = 86_400_000;
@@ -251,12 +242,7 @@ for (const { target, skip } of targets) {
         const appealId = await carryOutAndAppeal(cutId, T0 + 91 * DAY);
         // c1 falls 90 days behind and is closed; its plan asks it to repay the overdue amount.
         clock.set(T0 + 120 * DAY);
-        await ingestEvents(headroom, [
-          opened("c1", T0, { declaredMonthlyIncome: 1_500_000, initialLimit: 2_000_000 }),
-          drawdown("c1", "d1", T0 + DAY, 300_000),
-          due("c1", "u0", T0 + 10 * DAY, T0 + 20 * DAY, 30_000),
-          inquiry("c1", "q1", T0 + 115 * DAY),
-        ]);
+        await ingestEvents(headroom, closedForDelinquency("c1", T0));
         expect(await lineOf("c1")).toMatchObject({ status: "CLOSED", limit_amount: 0 });
         expect(await runRebuildingPlans(headroom)).toMatchObject({ opened: 1 });
         const [plan] = await listPlans(headroom, "c1");

@@ -115,3 +115,17 @@ export function incomeVerified(accountId: string, at: number, monthlyIncome = 3_
     data: { monthlyIncome, source: "payroll" },
   };
 }
+
+/**
+ * A line opened at `t0` whose first due (paid nothing) is 95 days late by the inquiry at day 115:
+ * read then, it is closed for serious delinquency, with a recourse to reopen.
+ */
+export function closedForDelinquency(accountId: string, t0: number): CreditEvent[] {
+  const day = 86_400_000;
+  return [
+    opened(accountId, t0, { declaredMonthlyIncome: 1_500_000, initialLimit: 2_000_000 }),
+    drawdown(accountId, "d1", t0 + day, 300_000),
+    due(accountId, "u0", t0 + 10 * day, t0 + 20 * day, 30_000),
+    inquiry(accountId, "q1", t0 + 115 * day),
+  ];
+}
