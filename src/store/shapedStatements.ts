@@ -29,7 +29,7 @@ export async function runShaped<R>(
     if (shapes.size >= MAX_SHAPES) shapes.delete(shapes.keys().next().value as string);
     shapes.set(shape, text);
   }
-  return db.executeQuery(CompiledQuery.raw(text, [...parameters]) as CompiledQuery<R>);
+  return db.executeQuery(CompiledQuery.raw(text, parameters as unknown[]) as CompiledQuery<R>);
 }
 
 /** Most rows or ids one statement carries: at 25 columns, 6,400 values, well under SQLite's 32,766. */
