@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { borrowerNotice } from "../../src/services/appealsNotices.ts";
-import { type Headroom, openHeadroom } from "../../src/services/headroom.ts";
+import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { writeNotices } from "../../src/services/outbox.ts";
 import { masterKeyFrom, type PersonalData, storePersonalData } from "../../src/services/personalData.ts";
@@ -14,22 +14,31 @@ import { type NoticeMessage, noticeRelayJob, noticeSource } from "../../src/stre
 import { partitionOf } from "../../src/stream/partitions.ts";
 import { generatedEvents } from "../../src/stream/publisher.ts";
 import { freshStreamName, natsConnection } from "../support/nats.ts";
+import { type StoreTarget, storeTargets } from "../support/stores.ts";
 
 const nats = await natsConnection();
 if (nats.nc === null) console.warn(`SKIPPED: notice relay (${nats.reason})`);
 
+const targets = await storeTargets("the notice relay");
 const PARTITIONS = 16;
 
 describe.skipIf(nats.nc === null)("notice relay to JetStream", () => {
+  afterAll(async () => {
+    await nats.nc?.drain();
+  });
+  for (const { target, skip } of targets) describe.skipIf(skip)(target.name, () => relaySuite(target));
+});
+
+function relaySuite(target: StoreTarget): void {
   const nc = nats.nc as NatsConnection;
   const stream = freshStreamName();
   const noticeStream = relayStreamName(stream, "notices");
-  let headroom: Headroom;
+  let headroom: Headroom & { dispose(): Promise<void> };
   /** Every borrower's personal data as stored (encrypted); none of it may leave in a message. */
   const personal = new Map<string, PersonalData>();
 
   beforeAll(async () => {
-    headroom = await openHeadroom({ databaseUrl: "sqlite::memory:" });
+    headroom = await target.open(() => Date.now());
     const events = generatedEvents(3000, 9, Date.UTC(2026, 5, 1));
     for (let i = 0; i < events.length; i += 1000) await ingestEvents(headroom, events.slice(i, i + 1000));
     const borrowers = await headroom.store.db.selectFrom("borrowers").select("id").execute();
@@ -72,9 +81,8 @@ describe.skipIf(nats.nc === null)("notice relay to JetStream", () => {
   });
 
   afterAll(async () => {
-    await headroom?.close();
+    await headroom?.dispose();
     await (await jetstreamManager(nc)).streams.delete(noticeStream).catch(() => false);
-    await nc.drain();
   });
 
   const committedNotices = () =>
@@ -174,4 +182,4 @@ describe.skipIf(nats.nc === null)("notice relay to JetStream", () => {
       for (const value of [data.name, data.phone, data.idNumber, data.bankAccount as string])
         expect(everything).not.toContain(value);
   });
-});
+}
