@@ -126,7 +126,7 @@ export function whatIfOptions(
 }
 
 /** The measures a side decided under, e.g. "stress 0.9, west 0.8" ("none" when none is set). */
-function measuresText(m: ClassMeasureSettings): string {
+export function measuresText(m: ClassMeasureSettings): string {
   const parts = [
     ...(m.stress === 1 ? [] : [`stress ${m.stress}`]),
     ...Object.entries(m.regions)

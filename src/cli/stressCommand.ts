@@ -3,7 +3,7 @@ import { REGIONS } from "../engine/events.ts";
 import { RELIEF_KINDS, type Relief } from "../engine/pricing/relief.ts";
 import { openHeadroom } from "../services/headroom.ts";
 import { compareStressResponses, type StressOutcome, type StressReport } from "../services/stressTest.ts";
-import { isoOption } from "./simulateCommand.ts";
+import { isoOption, measuresText } from "./simulateCommand.ts";
 
 const yuan = (fen: number) => (fen / 100).toLocaleString("en-US", { maximumFractionDigits: 0 });
 
@@ -66,6 +66,7 @@ function printStress(report: StressReport): void {
   out.write(
     `stress: PD x${report.pdMultiplier}${report.region === null ? "" : ` in ${report.region}`} under ${report.policy}/${report.model}; relief ${report.relief.kind} (${"months" in report.relief ? `${report.relief.months} months` : ""})\n`,
   );
+  out.write(`class-wide measures in force (both responses): ${measuresText(report.measures)}\n`);
   out.write(
     `unstressed: expected loss ${yuan(report.unstressed.expectedLoss)} yuan on ${yuan(report.unstressed.exposure)} yuan exposure\n`,
   );

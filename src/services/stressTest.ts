@@ -2,6 +2,7 @@ import { decide } from "../engine/decide.ts";
 import type { Relief } from "../engine/pricing/relief.ts";
 import { misconduct, paymentShareAfter, relievedInput, stressedScorer } from "../engine/stress.ts";
 import type { Store } from "../store/connect.ts";
+import { type ClassMeasureSettings, classMeasuresIn } from "./classMeasures.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
 import { decisionInput } from "./lineBook.ts";
 import { bookLines } from "./lineLoader.ts";
@@ -49,6 +50,8 @@ export interface StressReport {
   region: string | null;
   relief: Relief;
   acceptance: { rate: number; source: "given" | "observed" | "assumed"; answeredOffers: number };
+  /** The class-wide measures in force, which both responses decide under, as live decisions do. */
+  measures: ClassMeasureSettings;
   /** Expected loss and exposure of the same lines without stress, under the policy's own decisions. */
   unstressed: { expectedLoss: number; exposure: number };
   total: StressGroup;
@@ -97,6 +100,7 @@ export async function compareStressResponses(
         : { rate: ASSUMED_ACCEPTANCE, source: "assumed" as const };
   const a = acceptance.rate;
   const stressed = { policy: engine.policy, scorer: stressedScorer(engine.model, request.pdMultiplier) };
+  const measures = await classMeasuresIn(store.db);
   const report: StressReport = {
     asOf: request.asOf,
     policy: engine.policy.version,
@@ -105,6 +109,7 @@ export async function compareStressResponses(
     region: request.region ?? null,
     relief: request.relief,
     acceptance: { ...acceptance, answeredOffers: observed.answered },
+    measures,
     unstressed: { expectedLoss: 0, exposure: 0 },
     total: emptyGroup(),
     byRegion: {},
@@ -116,12 +121,13 @@ export async function compareStressResponses(
       "days past due already run, the balance and every other feature stay as they are; the cut's own effect on the borrower's behaviour is not modelled",
       `${Math.round(a * 100)}% of borrowers offered relief accept it (${acceptance.source}${acceptance.source === "observed" ? ` on ${observed.answered} answered offers` : ""}); those who decline are cut as in A`,
       "cuts for fraud, prohibited use or account takeover stand in both responses: relief is not offered for misconduct",
+      "both responses decide under the class-wide measures in force (region factors, portfolio stress multiplier); a cut only a measure makes stands in both, since relief does not lift a measure",
     ],
   };
   for await (const line of bookLines(store)) {
     const row = line.row;
     if (row.status === "CLOSED" || (request.region !== undefined && row.region !== request.region)) continue;
-    const input = decisionInput(line, { kind: "analyst", actor: "stress" }, request.asOf);
+    const input = decisionInput(line, { kind: "analyst", actor: "stress" }, request.asOf, measures);
     const calm = decide(input, engine, request.asOf);
     const cut = decide(input, stressed, request.asOf);
     report.byRegion[row.region] ??= emptyGroup();
@@ -130,7 +136,8 @@ export async function compareStressResponses(
     report.unstressed.exposure += exposureAfter(calm, row.balance);
     const exposureA = exposureAfter(cut, row.balance);
     const isCut = ADVERSE.has(cut.action);
-    const relievable = isCut && !misconduct(input);
+    const measureOnly = cut.classWide !== undefined && !ADVERSE.has(cut.classWide.withoutMeasures.action);
+    const relievable = isCut && !misconduct(input) && !measureOnly;
     // Response B for this line, as an expectation over accepting (share a) and declining.
     let b = { loss: cut.pd * exposureA, exposure: exposureA, cut: isCut ? 1 : 0, current: 1 - cut.pd };
     if (relievable) {

@@ -6,7 +6,11 @@ import { stressedScorer } from "../../src/engine/stress.ts";
 import { defaultModelArtifact } from "../../src/services/engineConfig.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
-import { compareStressResponses, type StressRequest } from "../../src/services/stressTest.ts";
+import {
+  compareStressResponses,
+  type StressGroup,
+  type StressRequest,
+} from "../../src/services/stressTest.ts";
 import { due, fraud, lenderOpened, opened } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
@@ -99,6 +103,51 @@ for (const { target, skip } of await storeTargets("the stress suite")) {
       expect(all.acceptance.answeredOffers).toBe(0);
       expect(all.total.accounts).toBe(39);
       expect((await run({})).acceptance).toMatchObject({ rate: 0.5, source: "assumed" });
+    });
+
+    it("decides under the class-wide measures in force; a cut only a measure makes stands whether or not relief is offered", async () => {
+      // Two clean west lines at tier C's cap: no credit rule cuts them, a west factor of 0.6 does.
+      await ingestEvents(
+        headroom,
+        ["wc1", "wc2"].map((id) =>
+          opened(id, T0, {
+            borrowerId: `b-${id}`,
+            region: "west",
+            declaredMonthlyIncome: 3_000_000,
+            initialLimit: 5_000_000,
+          }),
+        ),
+      );
+      const calm = { pdMultiplier: 1, acceptance: 1 };
+      const before = await run(calm);
+      // A west factor as setRiskMeasure records it; its own re-decision of the region is not run
+      // here, so the stress test is the first to decide these lines under it.
+      await headroom.store.db
+        .insertInto("risk_settings")
+        .values({
+          id: "rsk-west",
+          kind: "region",
+          region: "west",
+          factor: 0.6,
+          actor: "analyst-1",
+          reason: "test",
+          at: AS_OF - DAY,
+        })
+        .execute();
+      const after = await run(calm);
+      expect(after.measures).toEqual({ regions: { west: 0.6 }, stress: 1 });
+      expect(after.assumptions.some((a) => a.includes("class-wide measures in force"))).toBe(true);
+      // The east book is untouched by a west measure.
+      expect(after.byRegion.east).toEqual(before.byRegion.east);
+      const west = after.byRegion.west as StressGroup;
+      const westBefore = before.byRegion.west as StressGroup;
+      // With every offer taken, only cuts relief cannot lift remain: before the measure none in the
+      // west (its credit cuts are all relieved; no misconduct is left open there), now the clean
+      // lines the measure alone cuts, which relief does not lift.
+      expect(westBefore.offerRelief.borrowersCut).toBe(0);
+      expect(west.offerRelief.borrowersCut).toBe(2);
+      expect(west.cutLines.borrowersCut).toBe(westBefore.cutLines.borrowersCut + 2);
+      expect(west.stressCuts).toBe(westBefore.stressCuts);
     });
 
     it("stresses one region only, and a harder stress cuts at least as many with more expected loss", async () => {
