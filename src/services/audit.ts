@@ -156,6 +156,46 @@ const MAX_PROBLEMS = 100;
  * break: an edited entry, a gap (deleted rows), a broken link (reordered or inserted rows), an
  * edited or deleted record behind an entry, a truncated tail, or a record that was never sealed.
  */
+/** Records every one of which must be sealed: a row without a seal was written around Headroom. */
+interface UnsealedCheck {
+  kind: "decision" | "notice";
+  label: string;
+  table: "decisions" | "outbox";
+}
+const UNSEALED_CHECKS: readonly UnsealedCheck[] = [
+  { kind: "decision", label: "decision", table: "decisions" },
+  // Notices written before notices were sealed were sealed once when the store was opened
+  // (noticeBackfill.ts), so every notice has a seal from then on.
+  { kind: "notice", label: "notice", table: "outbox" },
+];
+
+/** The ids of a table's rows with no seal; read only when there are more rows than seals. */
+async function unsealedIds(
+  db: Kysely<Database>,
+  check: UnsealedCheck,
+  sealed: Set<string>,
+): Promise<string[]> {
+  const count = await db
+    .selectFrom(check.table)
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  if (Number(count.n) <= sealed.size) return [];
+  const unsealed: string[] = [];
+  let after = "";
+  for (;;) {
+    const ids = await db
+      .selectFrom(check.table)
+      .select("id")
+      .where("id", ">", after)
+      .orderBy("id")
+      .limit(PAGE)
+      .execute();
+    if (ids.length === 0) return unsealed;
+    for (const { id } of ids) if (!sealed.has(id) && unsealed.length < MAX_PROBLEMS) unsealed.push(id);
+    after = ids[ids.length - 1]?.id ?? after;
+  }
+}
+
 export async function verifyLedger(store: Store): Promise<AuditReport> {
   const db = store.db;
   const problems: LedgerProblem[] = [];
@@ -165,7 +205,9 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let entries = 0;
-  const sealedDecisions = new Set<string>();
+  const sealedIds = new Map<UnsealedCheck["kind"], Set<string>>(
+    UNSEALED_CHECKS.map((c) => [c.kind, new Set()]),
+  );
   let lastSeq = 0;
   for (;;) {
     const rows = await db
@@ -213,7 +255,7 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
           problem: "ledger row was edited: its hash does not match its contents",
         });
       const sealed = sealedKinds[row.kind];
-      if (row.kind === "decision") sealedDecisions.add(row.ref_id);
+      sealedIds.get(row.kind as UnsealedCheck["kind"])?.add(row.ref_id);
       if (sealed !== undefined) {
         const body = bodies.get(row.kind)?.get(row.ref_id);
         if (body === undefined)
@@ -244,31 +286,13 @@ export async function verifyLedger(store: Store): Promise<AuditReport> {
       problem: `ledger head says row ${head.seq} but the chain ends at row ${lastSeq} (tail deleted or head edited)`,
     });
   }
-  const decisionCount = await db
-    .selectFrom("decisions")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .executeTakeFirstOrThrow();
-  if (Number(decisionCount.n) > sealedDecisions.size) {
-    let after = "";
-    for (;;) {
-      const ids = await db
-        .selectFrom("decisions")
-        .select("id")
-        .where("id", ">", after)
-        .orderBy("id")
-        .limit(PAGE)
-        .execute();
-      if (ids.length === 0) break;
-      for (const { id } of ids)
-        if (!sealedDecisions.has(id))
-          report({
-            seq: null,
-            refId: id,
-            problem: `decision ${id} is not in the ledger (inserted outside Headroom)`,
-          });
-      after = ids[ids.length - 1]?.id ?? after;
-    }
-  }
+  for (const check of UNSEALED_CHECKS)
+    for (const id of await unsealedIds(db, check, sealedIds.get(check.kind) ?? new Set()))
+      report({
+        seq: null,
+        refId: id,
+        problem: `${check.label} ${id} is not in the ledger (inserted outside Headroom)`,
+      });
   for (const p of await verifyCheckpoints(store)) report(p);
   return { ok: problems.length === 0, entries, headSeq, problems };
 }

@@ -4,6 +4,7 @@ import { EventIntake } from "./eventIntake.ts";
 import type { IngestDeps } from "./ingest.ts";
 import { Metrics } from "./metrics.ts";
 import { Mutex } from "./mutex.ts";
+import { sealNoticesWrittenBeforeSealing } from "./noticeBackfill.ts";
 import { loadActiveEngine } from "./policyVersions.ts";
 
 export interface Headroom extends IngestDeps {
@@ -32,6 +33,7 @@ export async function openHeadroom(
     writeLock: new Mutex(),
     ...(options.fence === undefined ? {} : { fence: options.fence }),
   };
+  await sealNoticesWrittenBeforeSealing(store, deps.clock());
   const metrics = new Metrics();
   metrics.gauge("headroom_outbox_backlog", "Notices in the outbox not yet delivered", [], async (set) => {
     const row = await store.db

@@ -10,6 +10,7 @@ import { verifyLedger } from "../../src/services/audit.ts";
 import { checkpointLedger, proofHolds, proveRecord } from "../../src/services/checkpoints.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
+import { NOTICE_BACKFILL_JOB, sealNoticesWrittenBeforeSealing } from "../../src/services/noticeBackfill.ts";
 import { decisionBodyHash } from "../../src/services/writeSet.ts";
 import { injectAs } from "../support/auth.ts";
 import { due, inquiry, opened } from "../support/events.ts";
@@ -115,6 +116,31 @@ for (const { target, skip } of await storeTargets("the ledger tamper tests")) {
         },
         { seq: deleted.seq, refId: deleted.ref_id, problem: `notice ${deleted.ref_id} was deleted` },
       ]);
+    });
+
+    it("names a notice written around Headroom; notices from before sealing are sealed once, when the store is opened", async () => {
+      const [model] = await headroom.store.db.selectFrom("outbox").selectAll().limit(1).execute();
+      if (model === undefined) throw new Error("expected a notice");
+      const stray = (id: string) => ({ ...model, id, idempotency_key: `stray:${id}` });
+      await headroom.store.db.insertInto("outbox").values(stray("ntc_stray")).execute();
+      expect((await verifyLedger(headroom.store)).problems).toEqual([
+        {
+          seq: null,
+          refId: "ntc_stray",
+          problem: "notice ntc_stray is not in the ledger (inserted outside Headroom)",
+        },
+      ]);
+      // Opening the store again does not seal it: the one backfill ran when the store was first opened.
+      expect(await sealNoticesWrittenBeforeSealing(headroom.store, NOW)).toBe(0);
+      expect((await verifyLedger(headroom.store)).ok).toBe(false);
+
+      // A store from before notices were sealed: its notices have no seals and no backfill has run.
+      await headroom.store.db.deleteFrom("job_cursors").where("job", "=", NOTICE_BACKFILL_JOB).execute();
+      expect(await sealNoticesWrittenBeforeSealing(headroom.store, NOW)).toBe(1);
+      expect((await verifyLedger(headroom.store)).problems).toEqual([]);
+      await headroom.store.db.insertInto("outbox").values(stray("ntc_later")).execute();
+      expect(await sealNoticesWrittenBeforeSealing(headroom.store, NOW)).toBe(0);
+      expect((await verifyLedger(headroom.store)).problems.map((p) => p.refId)).toEqual(["ntc_later"]);
     });
 
     it("names reordered ledger rows", async () => {
