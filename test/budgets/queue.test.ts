@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyLedger } from "../../src/services/audit.ts";
-import { budgetQueue, listBudgets, setBudget } from "../../src/services/budgets.ts";
+import { budgetQueue, listBudgets } from "../../src/services/budgets.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
+import { eastLimitBudget } from "../support/budgets.ts";
 import { incomeVerified, lenderOpened, opened } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
@@ -35,15 +36,7 @@ for (const { target, skip } of targets) {
       await headroom.dispose();
     });
 
-    const budget = (cap: number) =>
-      setBudget(headroom, {
-        scope: "region",
-        value: "east",
-        measure: "limit",
-        cap,
-        actor: "analyst-1",
-        reason: "east concentration",
-      });
+    const budget = (cap: number) => eastLimitBudget(headroom, cap);
     const limitOf = async (accountId: string) =>
       (
         await headroom.store.db

@@ -3,11 +3,12 @@ import type { Recourse } from "../../src/engine/recourse.ts";
 import { decideAppeal, fileAppeal } from "../../src/services/appeals.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
 import { drainBudgetQueue } from "../../src/services/budgetQueue.ts";
-import { budgetQueue, listBudgets, setBudget } from "../../src/services/budgets.ts";
+import { budgetQueue, listBudgets } from "../../src/services/budgets.ts";
 import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { listPlans, runRebuildingPlans } from "../../src/services/plans.ts";
+import { eastLimitBudget } from "../support/budgets.ts";
 import { closedForDelinquency, fraud, incomeVerified, iso, multiLending, opened } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
@@ -36,15 +37,7 @@ for (const { target, skip } of targets) {
         await headroom.dispose();
       });
 
-      const budget = (cap: number) =>
-        setBudget(headroom, {
-          scope: "region",
-          value: "east",
-          measure: "limit",
-          cap,
-          actor: "analyst-1",
-          reason: "east concentration",
-        });
+      const budget = (cap: number) => eastLimitBudget(headroom, cap);
       const lineOf = (accountId: string) =>
         headroom.store.db
           .selectFrom("credit_lines")
