@@ -2,6 +2,7 @@ import { openStore, type StoreOptions } from "../store/connect.ts";
 import { ApiActionLog } from "./actionLog.ts";
 import { EventIntake } from "./eventIntake.ts";
 import type { IngestDeps } from "./ingest.ts";
+import { LineCache } from "./lineCache.ts";
 import { Metrics } from "./metrics.ts";
 import { Mutex } from "./mutex.ts";
 import { sealNoticesWrittenBeforeSealing } from "./noticeBackfill.ts";
@@ -26,12 +27,15 @@ export async function openHeadroom(
   } = {},
 ): Promise<Headroom> {
   const store = await openStore(options.databaseUrl ?? process.env.HEADROOM_DATABASE_URL, options.store);
+  const writeLock = new Mutex();
   const deps: IngestDeps = {
     store,
     engine: await loadActiveEngine(store),
     clock: options.clock ?? Date.now,
-    writeLock: new Mutex(),
+    writeLock,
     ...(options.fence === undefined ? {} : { fence: options.fence }),
+    // PostgreSQL has no data_version to tell when another connection committed.
+    ...(store.dialect === "sqlite" ? { lineCache: new LineCache(writeLock) } : {}),
   };
   await sealNoticesWrittenBeforeSealing(store, deps.clock());
   const metrics = new Metrics();
