@@ -8,17 +8,15 @@
  *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080 --key hrk_...   (an already running, empty Headroom;
  *   the key needs the integration or admin role; default $HEADROOM_API_KEY)
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type CreditEvent, MAX_EVENTS_PER_BATCH } from "../src/engine/events.ts";
-import { seededRandom } from "../src/engine/random.ts";
 import { MS_PER_DAY } from "../src/engine/time.ts";
-import { borrowerEvents } from "../src/services/demo/behaviour.ts";
-import { loadRealProfiles, syntheticProfile } from "../src/services/demo/borrowerProfiles.ts";
 import { createKeyWithCli, freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
 import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
+import { cpuSeconds } from "./support/cpuTime.ts";
+import { ingestWorkload } from "./support/ingestWorkload.ts";
 
 const { values } = parseArgs({
   options: {
@@ -35,40 +33,9 @@ const months = Number(values.months);
 const concurrencies = values.concurrency.split(",").map(Number);
 
 async function batches(): Promise<string[]> {
-  const random = seededRandom(11);
-  const real = await loadRealProfiles(borrowers * 4);
-  const end = Date.now() - MS_PER_DAY;
-  const events: CreditEvent[] = [];
-  for (let i = 0; i < borrowers; i++) {
-    const profile =
-      real !== null ? (real[random.int(real.length)] ?? syntheticProfile(random)) : syntheticProfile(random);
-    events.push(...borrowerEvents(i, profile, random, end - months * 30 * MS_PER_DAY, months, end));
-  }
-  const at = new Map(events.map((e) => [e, Date.parse(e.occurredAt)]));
-  events.sort((a, b) => (at.get(a) as number) - (at.get(b) as number));
-  const bodies: string[] = [];
-  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_BATCH) {
-    bodies.push(JSON.stringify({ events: events.slice(i, i + MAX_EVENTS_PER_BATCH) }));
-  }
-  console.log(
-    `workload: ${borrowers} borrowers (${real !== null ? "Give Me Some Credit rows" : "built-in profiles"}), ${events.length} events, ${bodies.length} batches`,
-  );
-  return bodies;
+  const batches = await ingestWorkload(borrowers, months, Date.now() - MS_PER_DAY);
+  return batches.map((events) => JSON.stringify({ events }));
 }
-
-/**
- * CPU seconds a process has used so far (Linux /proc; null elsewhere). Under other load the wall
- * figures swing; the server's CPU per event barely does, so it is the figure to compare changes by.
- */
-function processCpuSeconds(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
-const CLOCK_TICKS_PER_SECOND = 100;
 
 async function drive(
   name: string,
@@ -78,7 +45,7 @@ async function drive(
   concurrency: number,
   serverPid?: number,
 ): Promise<void> {
-  const cpuAtStart = processCpuSeconds(serverPid);
+  const cpuAtStart = cpuSeconds(serverPid);
   // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
   let next = 0;
   let events = 0;
@@ -103,7 +70,7 @@ async function drive(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
-  const cpuAtEnd = processCpuSeconds(serverPid);
+  const cpuAtEnd = cpuSeconds(serverPid);
   const serverCpu =
     cpuAtStart === null || cpuAtEnd === null
       ? ""

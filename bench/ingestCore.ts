@@ -1,0 +1,86 @@
+/**
+ * The ingest core without HTTP: the bench/ingest workload through ingestBatches in this process,
+ * four batches to a transaction (as 8 requests in flight commit, on average), on SQLite and (when
+ * reachable) PostgreSQL. Prints events/s and the main thread's CPU per event: on a 2-core machine
+ * the main thread is what bounds ingest, and its CPU barely moves with other load, so this is the
+ * figure to judge a change to the decision loop by. Asserts nothing about time.
+ *
+ *   npx tsx bench/ingestCore.ts [--borrowers 3000] [--months 6] [--group 4] [--only sqlite|postgres]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { MS_PER_DAY } from "../src/engine/time.ts";
+import { openHeadroom } from "../src/services/headroom.ts";
+import { ingestBatches } from "../src/services/ingest.ts";
+import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
+import { cpuSeconds } from "./support/cpuTime.ts";
+import { ingestWorkload } from "./support/ingestWorkload.ts";
+
+const { values } = parseArgs({
+  options: {
+    borrowers: { type: "string", default: "3000" },
+    months: { type: "string", default: "6" },
+    group: { type: "string", default: "4" },
+    only: { type: "string" },
+  },
+});
+const group = Number(values.group);
+if (!Number.isSafeInteger(group) || group < 1 || group > 8) throw new Error("--group must be 1 to 8 batches");
+
+const end = Date.UTC(2026, 10, 1);
+const batches = await ingestWorkload(Number(values.borrowers), Number(values.months), end);
+
+async function run(name: string, databaseUrl: string): Promise<void> {
+  const headroom = await openHeadroom({ databaseUrl, clock: () => end + MS_PER_DAY });
+  try {
+    const mainAtStart = cpuSeconds(process.pid, process.pid);
+    const processAtStart = process.cpuUsage();
+    const started = performance.now();
+    let events = 0;
+    let decisions = 0;
+    for (let i = 0; i < batches.length; i += group) {
+      for (const result of await ingestBatches(headroom, batches.slice(i, i + group))) {
+        events += result.accepted + result.rejected;
+        decisions += result.decisions;
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const mainAtEnd = cpuSeconds(process.pid, process.pid);
+    const used = process.cpuUsage(processAtStart);
+    const main =
+      mainAtStart === null || mainAtEnd === null
+        ? ""
+        : `main thread ${(((mainAtEnd - mainAtStart) / events) * 1e6).toFixed(1)} µs/event, `;
+    console.log(
+      `${name.padEnd(9)} ${Math.round(events / seconds)
+        .toLocaleString("en-US")
+        .padStart(8)} events/s  (${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; ` +
+        `${main}process ${((used.user + used.system) / events).toFixed(1)} µs/event)`,
+    );
+  } finally {
+    await headroom.close();
+  }
+}
+
+if (values.only !== "postgres") {
+  const dir = mkdtempSync(join(tmpdir(), "headroom-core-"));
+  try {
+    await run("sqlite", `sqlite:${join(dir, "core.db")}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (values.only !== "sqlite") {
+  const pg = await postgresAvailability();
+  if (!pg.ok) console.log(`postgres  SKIPPED: ${pg.reason}`);
+  else {
+    const database = await freshPostgresDatabase();
+    try {
+      await run("postgres", database.url);
+    } finally {
+      await database.drop();
+    }
+  }
+}
