@@ -19,7 +19,16 @@ export type LineStatus = "ACTIVE" | "FROZEN" | "CLOSED";
 export type DecisionTrigger =
   | { kind: "event"; eventId: string; eventType: string }
   | { kind: "review"; runId: string }
-  | { kind: "analyst"; actor: string };
+  | {
+      kind: "analyst";
+      actor: string;
+      /**
+       * An increase already announced with notice (its notice period served) that is being decided
+       * again, as the budget queue does when room frees: it may take effect at once, up to the limit
+       * the notice gave. Anything beyond that would need a notice of its own.
+       */
+      announced?: { decisionId: string; toLimit: Fen };
+    };
 
 /** Everything decide() reads. A decision record stores this, so any decision can be replayed. */
 export interface DecisionInput {
@@ -261,6 +270,11 @@ export function decide(input: DecisionInput, ctx: DecisionContext, now: EpochMs)
   };
 }
 
+/** The increase this decision re-decides whose notice was already served, if any. */
+function announcedIncrease(input: DecisionInput): { decisionId: string; toLimit: Fen } | null {
+  return input.trigger.kind === "analyst" ? (input.trigger.announced ?? null) : null;
+}
+
 function decideOnce(input: DecisionInput, ctx: DecisionContext, now: EpochMs): Decision {
   const { policy } = ctx;
   const cp: CompiledPolicy = compiled(policy);
@@ -339,6 +353,13 @@ function decideOnce(input: DecisionInput, ctx: DecisionContext, now: EpochMs): D
     } else if (action === "increase") {
       const stepCap = floorToYuan(line.limit * (1 + g.maxIncreaseRatio));
       toLimit = Math.min(proposed, line.limit > 0 ? stepCap : proposed, cp.lineCap);
+      const announced = announcedIncrease(input);
+      if (announced !== null && toLimit > announced.toLimit) {
+        guardrails.push(
+          `announced: held at ${announced.toLimit}, the limit ${announced.decisionId} gave notice of`,
+        );
+        toLimit = announced.toLimit;
+      }
       if (ctx.phaseIn === true) {
         const phaseCap = floorToYuan(line.limit * (1 + g.phaseInMaxChange));
         if (toLimit > phaseCap) {
@@ -410,7 +431,10 @@ function decideOnce(input: DecisionInput, ctx: DecisionContext, now: EpochMs): D
     fromStatus: line.status,
     toStatus,
     decidedAt: now,
-    effectiveAt: urgency === "notice" ? addDays(now, matched?.noticeDays ?? g.noticeDays) : now,
+    effectiveAt:
+      urgency === "notice" && !(action === "increase" && announcedIncrease(input) !== null)
+        ? addDays(now, matched?.noticeDays ?? g.noticeDays)
+        : now,
     requiresReview: adverse && input.optOutAutomated,
     score: scored.score,
     pd: scored.pd,

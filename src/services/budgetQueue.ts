@@ -1,5 +1,6 @@
-import { decide } from "../engine/decide.ts";
-import type { BudgetQueueTable, RebuildingPlanTable } from "../store/schema.ts";
+import type { Transaction } from "kysely";
+import { type DecisionTrigger, decide } from "../engine/decide.ts";
+import type { BudgetQueueTable, Database, RebuildingPlanTable } from "../store/schema.ts";
 import { BudgetBook, type QueueKind, queuePd, queueRank } from "./budgetBook.ts";
 import { classMeasuresIn } from "./classMeasures.ts";
 import { contextFor } from "./engineConfig.ts";
@@ -50,6 +51,7 @@ export async function drainBudgetQueue(deps: IngestDeps): Promise<{ granted: num
       const measures = await classMeasuresIn(trx);
       const superseded = await supersededRestorations(trx, waiting);
       const plans = await activePlans(trx, waiting);
+      const announced = await announcedIncreases(trx, waiting);
       const writes = new WriteSet(engine, now, book);
       let granted = 0;
       let lapsed = 0;
@@ -124,7 +126,7 @@ export async function drainBudgetQueue(deps: IngestDeps): Promise<{ granted: num
         const input =
           line === undefined
             ? null
-            : decisionInput(line, { kind: "analyst", actor: "budget-queue" }, now, measures);
+            : decisionInput(line, queueTrigger(announced.get(entry.id)), now, measures);
         const decision = input === null ? null : decide(input, contextFor(engine, entry.account_id), now);
         if (line === undefined || input === null || decision === null || decision.action !== "increase") {
           lapse(entry, null);
@@ -143,6 +145,40 @@ export async function drainBudgetQueue(deps: IngestDeps): Promise<{ granted: num
       return { granted, lapsed };
     }),
   );
+}
+
+/**
+ * Waiting increases that were announced with notice and came due without room: their borrowers
+ * have had notice of the new limit, so when the queue grants one it takes effect at once.
+ */
+async function announcedIncreases(
+  trx: Transaction<Database>,
+  waiting: readonly BudgetQueueTable[],
+): Promise<Map<string, { decisionId: string; toLimit: number }>> {
+  const increases = waiting.filter((w) => w.kind === "increase");
+  const announced = new Map<string, { decisionId: string; toLimit: number }>();
+  if (increases.length === 0) return announced;
+  const noticed = await trx
+    .selectFrom("decisions")
+    .select("id")
+    .where(
+      "id",
+      "in",
+      increases.map((w) => w.decision_id),
+    )
+    .whereRef("effective_at", ">", "decided_at")
+    .execute();
+  const ids = new Set(noticed.map((d) => d.id));
+  for (const w of increases)
+    if (ids.has(w.decision_id))
+      announced.set(w.id, { decisionId: w.decision_id, toLimit: w.requested_limit });
+  return announced;
+}
+
+function queueTrigger(announced: { decisionId: string; toLimit: number } | undefined): DecisionTrigger {
+  return announced === undefined
+    ? { kind: "analyst", actor: "budget-queue" }
+    : { kind: "analyst", actor: "budget-queue", announced };
 }
 
 const queued = (entry: BudgetQueueTable) => ({

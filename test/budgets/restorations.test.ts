@@ -329,7 +329,7 @@ for (const { target, skip } of targets) {
         expect((await verifyLedger(headroom.store)).problems).toEqual([]);
       });
 
-      it("an increase announced with notice spends budget when it comes due, or joins the queue", async () => {
+      it("an increase announced with notice spends budget when it comes due, or joins the queue; granted later, it takes effect at once", async () => {
         // A policy that announces increases 10 days ahead instead of granting them at once.
         headroom.engine.policy = {
           ...headroom.engine.policy,
@@ -361,6 +361,36 @@ for (const { target, skip } of targets) {
           .where("id", "=", announced.id)
           .executeTakeFirstOrThrow();
         expect(status.status).toBe("queued");
+
+        // Room frees: the borrower has had notice of this increase, so it takes effect now, up to
+        // the limit the notice gave, and is not announced a second time with a fresh notice period.
+        const { to_limit: announcedLimit } = await headroom.store.db
+          .selectFrom("decisions")
+          .select("to_limit")
+          .where("id", "=", announced.id)
+          .executeTakeFirstOrThrow();
+        clock.set(T0 + 120 * DAY);
+        // Raising the cap drains the queue.
+        await budget(3_000_000);
+        expect(await budgetQueue(headroom.store, "waiting")).toEqual([]);
+        const granted = await headroom.store.db
+          .selectFrom("decisions")
+          .select(["status", "to_limit", "effective_at", "decided_at", "input"])
+          .where("account_id", "=", "safe")
+          .where("trigger_kind", "=", "analyst")
+          .executeTakeFirstOrThrow();
+        expect(granted.status).toBe("applied");
+        expect(granted.effective_at).toBe(granted.decided_at);
+        expect(granted.to_limit).toBeLessThanOrEqual(Number(announcedLimit));
+        expect(JSON.parse(granted.input).trigger.announced).toEqual({
+          decisionId: announced.id,
+          toLimit: Number(announcedLimit),
+        });
+        expect(await lineOf("safe")).toMatchObject({ limit_amount: granted.to_limit, pending_action: null });
+        expect(await noticesOf("safe", "scheduled")).toHaveLength(1);
+        expect(await noticesOf("safe", "line_changed")).toEqual([
+          expect.objectContaining({ toLimit: granted.to_limit }),
+        ]);
         expect((await verifyLedger(headroom.store)).problems).toEqual([]);
       });
 
