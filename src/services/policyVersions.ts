@@ -361,6 +361,7 @@ export async function runShadows(
         from_limit: d.fromLimit,
         to_limit: d.toLimit,
         decided_at: now,
+        class_wide: d.classWide === undefined ? 0 : 1,
       });
       if (rows.length >= 200) await flush();
     }
@@ -377,27 +378,41 @@ export interface ArmReport {
   byAction: Record<string, number>;
   /** Sum of limit changes (fen) the decisions made or would have made. */
   limitChange: number;
+  /** Decisions the class-wide measures made (without them: not taken, or not as far). */
+  byMeasures: number;
 }
 
 /** Compares the arms: decisions recorded per policy version, acted on and shadow. */
 export async function compareArms(store: Store): Promise<ArmReport[]> {
-  const countsIn = (table: "decisions" | "shadow_decisions") =>
-    store.db
-      .selectFrom(table)
-      .select((eb) => [
-        "policy_version",
-        "action",
-        eb.fn.countAll<number>().as("n"),
-        eb.fn.sum<number>(eb("to_limit", "-", eb.ref("from_limit"))).as("change"),
-      ])
-      .groupBy(["policy_version", "action"])
-      .execute();
-  const acted = await countsIn("decisions");
-  const shadow = await countsIn("shadow_decisions");
+  const acted = await store.db
+    .selectFrom("decisions")
+    .select((eb) => [
+      "policy_version",
+      "action",
+      eb.fn.countAll<number>().as("n"),
+      eb.fn.sum<number>(eb("to_limit", "-", eb.ref("from_limit"))).as("change"),
+      // A decision's output names the measures only when they made it (decide.ts: classWide).
+      eb.fn
+        .sum<number>(eb.case().when("output", "like", '%"classWide":{%').then(1).else(0).end())
+        .as("measured"),
+    ])
+    .groupBy(["policy_version", "action"])
+    .execute();
+  const shadow = await store.db
+    .selectFrom("shadow_decisions")
+    .select((eb) => [
+      "policy_version",
+      "action",
+      eb.fn.countAll<number>().as("n"),
+      eb.fn.sum<number>(eb("to_limit", "-", eb.ref("from_limit"))).as("change"),
+      eb.fn.sum<number>("class_wide").as("measured"),
+    ])
+    .groupBy(["policy_version", "action"])
+    .execute();
   const reports = new Map<string, ArmReport>();
   const add = (
     arm: ArmReport["arm"],
-    r: { policy_version: string; action: string; n: number; change: number | null },
+    r: { policy_version: string; action: string; n: number; change: number | null; measured: number | null },
   ) => {
     const key = `${arm}:${r.policy_version}`;
     let report = reports.get(key);
@@ -409,6 +424,7 @@ export async function compareArms(store: Store): Promise<ArmReport[]> {
         adverse: 0,
         byAction: {},
         limitChange: 0,
+        byMeasures: 0,
       };
       reports.set(key, report);
     }
@@ -417,6 +433,7 @@ export async function compareArms(store: Store): Promise<ArmReport[]> {
     report.byAction[r.action] = (report.byAction[r.action] ?? 0) + n;
     if (r.action === "decrease" || r.action === "freeze" || r.action === "close") report.adverse += n;
     report.limitChange += Number(r.change ?? 0);
+    report.byMeasures += Number(r.measured ?? 0);
   };
   for (const r of acted) add("acted", r);
   for (const r of shadow) add("shadow", r);

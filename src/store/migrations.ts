@@ -343,6 +343,19 @@ function policyVersions(): Migration {
   };
 }
 
+/** Marks shadow decisions the class-wide measures made, as live decisions' outputs already do. */
+function shadowClassWide(): Migration {
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable("shadow_decisions")
+        .addColumn("class_wide", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  };
+}
+
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
@@ -363,6 +376,7 @@ class CodeMigrations implements MigrationProvider {
       "0020_refused_events": refusedEventsMigration(),
       "0021_simulation_what_if": sandboxWhatIfMigration(),
       "0022_budget_restorations": budgetRestorations(),
+      "0023_shadow_class_wide": shadowClassWide(),
     };
   }
 }

@@ -263,6 +263,8 @@ export interface ShadowDecisionTable {
   from_limit: number;
   to_limit: number;
   decided_at: number;
+  /** 1 when the class-wide measures made it: without them it would not have been taken, or not as far. */
+  class_wide: number;
 }
 
 export interface Database {

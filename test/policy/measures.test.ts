@@ -5,6 +5,7 @@ import { ingestEvents } from "../../src/services/ingest.ts";
 import { DEFAULT_POLICY_PATH } from "../../src/services/policyFiles.ts";
 import {
   activatePolicy,
+  compareArms,
   diffPolicyVersions,
   loadActiveEngine,
   runShadows,
@@ -83,7 +84,7 @@ for (const { target, skip } of targets) {
       await runReview(headroom, "r1");
       const shadows = await headroom.store.db
         .selectFrom("shadow_decisions")
-        .select(["account_id", "action", "to_limit"])
+        .select(["account_id", "action", "to_limit", "class_wide"])
         .where("run_id", "=", "s1")
         .orderBy("account_id")
         .execute();
@@ -95,7 +96,16 @@ for (const { target, skip } of targets) {
         .execute();
       // The review records decisions that change something: w1's cut, with e1 unchanged.
       expect(live).toEqual([{ account_id: "w1", action: "decrease", to_limit: LIMIT * 0.8 }]);
-      expect(shadows).toEqual([{ account_id: "e1", action: "none", to_limit: LIMIT }, ...live]);
+      // Both arms say which decisions the measure made: w1's cut, nothing else.
+      expect(shadows).toEqual([
+        { account_id: "e1", action: "none", to_limit: LIMIT, class_wide: 0 },
+        ...live.map((d) => ({ ...d, class_wide: 1 })),
+      ]);
+      const arms = await compareArms(headroom.store);
+      expect(arms.find((a) => a.arm === "shadow")).toMatchObject({ decisions: 2, byMeasures: 1 });
+      expect(arms.find((a) => a.arm === "acted" && a.policyVersion === "policy-1")).toMatchObject({
+        byMeasures: 1,
+      });
     });
   });
 }

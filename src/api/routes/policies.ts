@@ -246,6 +246,11 @@ export const policyRoutes =
                   adverse: z.number(),
                   byAction: z.record(z.string(), z.number()),
                   limitChange: z.number(),
+                  byMeasures: z
+                    .number()
+                    .describe(
+                      "Decisions the class-wide measures made: without them, not taken or not as far",
+                    ),
                 }),
               ),
             }),
