@@ -50,7 +50,7 @@ export interface StressReport {
   region: string | null;
   relief: Relief;
   acceptance: { rate: number; source: "given" | "observed" | "assumed"; answeredOffers: number };
-  /** The class-wide measures in force, which both responses decide under, as live decisions do. */
+  /** The class-wide measures in force on the as-of date, which both responses decide under, as live decisions do. */
   measures: ClassMeasureSettings;
   /** Expected loss and exposure of the same lines without stress, under the policy's own decisions. */
   unstressed: { expectedLoss: number; exposure: number };
@@ -100,7 +100,7 @@ export async function compareStressResponses(
         : { rate: ASSUMED_ACCEPTANCE, source: "assumed" as const };
   const a = acceptance.rate;
   const stressed = { policy: engine.policy, scorer: stressedScorer(engine.model, request.pdMultiplier) };
-  const measures = await classMeasuresIn(store.db);
+  const measures = await classMeasuresIn(store.db, request.asOf);
   const report: StressReport = {
     asOf: request.asOf,
     policy: engine.policy.version,
@@ -121,7 +121,7 @@ export async function compareStressResponses(
       "days past due already run, the balance and every other feature stay as they are; the cut's own effect on the borrower's behaviour is not modelled",
       `${Math.round(a * 100)}% of borrowers offered relief accept it (${acceptance.source}${acceptance.source === "observed" ? ` on ${observed.answered} answered offers` : ""}); those who decline are cut as in A`,
       "cuts for fraud, prohibited use or account takeover stand in both responses: relief is not offered for misconduct",
-      "both responses decide under the class-wide measures in force (region factors, portfolio stress multiplier); a cut only a measure makes stands in both, since relief does not lift a measure",
+      `both responses decide under the class-wide measures in force on ${new Date(request.asOf).toISOString().slice(0, 10)} (region factors, portfolio stress multiplier); a cut only a measure makes stands in both, since relief does not lift a measure`,
     ],
   };
   for await (const line of bookLines(store)) {

@@ -148,6 +148,10 @@ for (const { target, skip } of await storeTargets("the stress suite")) {
       expect(west.offerRelief.borrowersCut).toBe(2);
       expect(west.cutLines.borrowersCut).toBe(westBefore.cutLines.borrowersCut + 2);
       expect(west.stressCuts).toBe(westBefore.stressCuts);
+      // As of a date before the measure was set, the stress decides without it.
+      const earlier = await run({ ...calm, asOf: AS_OF - 2 * DAY });
+      expect(earlier.measures).toEqual({ regions: {}, stress: 1 });
+      expect((earlier.byRegion.west as StressGroup).offerRelief.borrowersCut).toBe(0);
     });
 
     it("stresses one region only, and a harder stress cuts at least as many with more expected loss", async () => {
