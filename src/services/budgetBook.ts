@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Fen } from "../engine/money.ts";
 import type { Store } from "../store/connect.ts";
 import type { BudgetTable, Database } from "../store/schema.ts";
@@ -39,7 +39,7 @@ export function covers(
  * SQLite has one writer at a time, which is the same guarantee.
  */
 export async function lockBudgets(
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   store: Store,
   scopes: Iterable<LineScope>,
 ): Promise<void> {
@@ -126,7 +126,7 @@ export class BudgetBook {
     private readonly waiting: Map<string, Waiting>,
   ) {}
 
-  static async open(trx: Kysely<Database>): Promise<BudgetBook> {
+  static async open(trx: Transaction<Database>): Promise<BudgetBook> {
     const budgets = await trx.selectFrom("budgets").selectAll().orderBy("id").execute();
     const waiting = new Map<string, Waiting>();
     if (budgets.length > 0) {

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import { decide } from "../engine/decide.ts";
 import { type CreditEvent, isProhibitedPurpose, MAX_EVENTS_PER_BATCH } from "../engine/events.ts";
 import { applyEvent, emptyFeatureState } from "../engine/features.ts";
@@ -6,22 +6,15 @@ import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store, StoreDialect } from "../store/connect.ts";
 import { insertRows } from "../store/rowInserts.ts";
-import type {
-  ApiActionTable,
-  BorrowerTable,
-  CreditLineTable,
-  Database,
-  EventTable,
-  RefusedEventTable,
-} from "../store/schema.ts";
+import type { ApiActionTable, Database, RefusedEventTable } from "../store/schema.ts";
 import { runShaped, statementChunks } from "../store/shapedStatements.ts";
 import { apiActionBodyHash } from "./actionLog.ts";
-import { BudgetBook, type LineScope } from "./budgetBook.ts";
-import { type ClassMeasureSettings, classMeasuresIn } from "./classMeasures.ts";
+import { BudgetBook } from "./budgetBook.ts";
+import { classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
 import type { LineCache } from "./lineCache.ts";
-import { changedLineRows, loadLines, upsertLines } from "./lineLoader.ts";
+import { loadLines, saveLines } from "./lineLoader.ts";
 import type { Mutex } from "./mutex.ts";
 import { drawdownRow, quoteDrawdown } from "./pricing.ts";
 import { repriceLine, setLineRate } from "./rateChanges.ts";
@@ -89,228 +82,138 @@ export async function ingestBatches(
       `a transaction takes at most ${MAX_EVENTS_PER_TRANSACTION} events, got ${events.length}`,
     );
   }
-  const { store, lineCache } = deps;
+  const { store, engine, lineCache } = deps;
   return deps.writeLock.run(async () => {
     try {
-      const plan = await store.db.transaction().execute(async (trx) => {
-        await lineCache?.open(trx);
-        await deps.fence?.(trx);
-        const reads = lineCache === undefined ? storeReads(trx, store) : cachedReads(trx, store, lineCache);
-        const decided = await planIngest(deps.engine, batches, senders, reads, deps.clock());
-        await writeIngest(trx, store, decided.writes);
-        return decided;
-      });
+      const done = await store.db.transaction().execute((trx) => decideAndWrite(trx));
       // Under the lock still: no other writer can come between the commit and this.
-      lineCache?.keep(plan.lines);
-      return plan.results;
+      lineCache?.keep(done.lines);
+      return done.results;
     } catch (error) {
       lineCache?.forget();
       throw error;
     }
   }, lineCache);
-}
 
-/** What deciding a transaction's events reads from the store. */
-interface IngestReads {
-  /** The lines of these accounts (and budget locks for those about to open). */
-  lines(accountIds: readonly string[], opening: readonly LineScope[]): Promise<Map<string, LineRecord>>;
-  budgets(): Promise<BudgetBook>;
-  measures(): Promise<ClassMeasureSettings>;
-  /** The keys (eventKey) of these events already taken, accepted or refused. */
-  takenBefore(events: readonly CreditEvent[]): Promise<Set<string>>;
-  /** Which of these borrowers consented to bureau data. */
-  bureauConsents(borrowerIds: readonly string[]): Promise<Set<string>>;
-}
-
-/** Reads straight from the store (in the transaction that will write). */
-function storeReads(db: Kysely<Database>, store: Store): IngestReads {
-  return {
-    lines: (accountIds, opening) => loadLines(db, store, accountIds, opening),
-    budgets: () => BudgetBook.open(db),
-    measures: () => classMeasuresIn(db),
-    takenBefore: (events) => takenBefore(db, store.dialect, events),
-    bureauConsents: (borrowerIds) => bureauConsents(db, store.dialect, borrowerIds),
-  };
-}
-
-/** As storeReads, but lines ingest wrote before come from the cache. */
-function cachedReads(db: Kysely<Database>, store: Store, cache: LineCache): IngestReads {
-  return {
-    ...storeReads(db, store),
-    lines: async (accountIds, opening) => {
-      const { found, missing } = cache.take(accountIds);
-      for (const [id, line] of await loadLines(db, store, missing, opening)) found.set(id, line);
-      return found;
-    },
-  };
-}
-
-/** Everything one ingest transaction writes. */
-interface IngestWrites {
-  events: EventTable[];
-  refused: RefusedEventTable[];
-  borrowers: BorrowerTable[];
-  lines: CreditLineTable[];
-  effects: WriteSet;
-}
-
-/** A transaction's events decided: what to write, and each batch's result once it has. */
-interface IngestPlan {
-  writes: IngestWrites;
-  results: IngestResult[];
-  /** Every line the transaction read or opened, as the writes leave it. */
-  lines: Map<string, LineRecord>;
-}
-
-async function writeIngest(trx: Transaction<Database>, store: Store, writes: IngestWrites): Promise<void> {
-  const { dialect } = store;
-  await insertRows(trx, dialect, "events", writes.events);
-  await insertRows(trx, dialect, "refused_events", writes.refused);
-  await insertRows(trx, dialect, "borrowers", writes.borrowers, {
-    name: "known borrower kept",
-    apply: (q) => q.onConflict((oc) => oc.column("id").doNothing()),
-  });
-  await upsertLines(trx, dialect, writes.lines);
-  await writes.effects.flush(trx, store);
-}
-
-/**
- * Decides one transaction's events: event log, feature state, decisions for triggering events,
- * ledger seals and notices, all as rows to write. Either all of that commits or none of it does,
- * so a crash can lose no accepted event and duplicate no effect.
- */
-async function planIngest(
-  engine: ActiveEngine,
-  batches: readonly (readonly CreditEvent[])[],
-  senders: readonly ApiActionTable[],
-  reads: IngestReads,
-  recordedAt: number,
-): Promise<IngestPlan> {
-  const events = batches.flat();
-  const outcomes = new Map<string, EventOutcome>();
-  const unique: CreditEvent[] = [];
-  for (const event of events) {
-    if (outcomes.has(eventKey(event.accountId, event.id))) continue;
-    outcomes.set(eventKey(event.accountId, event.id), { id: event.id, status: "duplicate" });
-    unique.push(event);
-  }
-  const openings = unique.filter((e) => e.type === "account_opened");
-  const lines = await reads.lines(
-    [...new Set(unique.map((e) => e.accountId))],
-    openings.map((e) => ({ accountId: e.accountId, region: e.data.region, segment: e.data.segment })),
-  );
-  const budgets = await reads.budgets();
-  const measures = await reads.measures();
-  const opening = new Set(openings.map((e) => e.accountId));
-  // Not remembered, unlike a refused drawdown: an event that came before its account was
-  // opened may be sent again once it is, and is then taken.
-  const known = unique.filter((e) => {
-    if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
-    outcomes.set(eventKey(e.accountId, e.id), {
-      id: e.id,
-      status: "rejected",
-      reason: `account ${e.accountId} is not open`,
-    });
-    return false;
-  });
-
-  // Events taken before, accepted or refused: a replay of either changes nothing. A refusal
-  // judged again would read the line as later events left it, and could accept, out of
-  // order, a drawdown that was refused (a redelivered stream batch, a retried request).
-  const seen = await reads.takenBefore(known);
-
-  // Per-account order is event time; ties keep arrival order (the sort is stable).
-  const fresh = known
-    .filter((e) => !seen.has(eventKey(e.accountId, e.id)))
-    .map((e) => ({ event: e, at: Date.parse(e.occurredAt) }))
-    .sort((a, b) =>
-      a.event.accountId < b.event.accountId ? -1 : a.event.accountId > b.event.accountId ? 1 : a.at - b.at,
+  async function decideAndWrite(trx: Transaction<Database>) {
+    await lineCache?.open(trx);
+    await deps.fence?.(trx);
+    const recordedAt = deps.clock();
+    const outcomes = new Map<string, EventOutcome>();
+    const unique: CreditEvent[] = [];
+    for (const event of events) {
+      if (outcomes.has(eventKey(event.accountId, event.id))) continue;
+      outcomes.set(eventKey(event.accountId, event.id), { id: event.id, status: "duplicate" });
+      unique.push(event);
+    }
+    const openings = unique.filter((e) => e.type === "account_opened");
+    const lines = await (lineCache ?? ALWAYS_LOAD).load(
+      trx,
+      store,
+      [...new Set(unique.map((e) => e.accountId))],
+      openings.map((e) => ({ accountId: e.accountId, region: e.data.region, segment: e.data.segment })),
     );
-
-  const writes = new WriteSet(engine, recordedAt, budgets);
-  const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
-  const consented = await reads.bureauConsents(bureauBorrowers(lines, fresh));
-  const accepted: { event: CreditEvent; at: number }[] = [];
-  const refused: RefusedEventTable[] = [];
-  for (const { event, at } of fresh) {
-    let line = lines.get(event.accountId);
-    const borrowerId = line?.row.borrower_id ?? "";
-    const refusal =
-      line === undefined
-        ? refuseOpening(budgets, event)
-        : (refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy)) ??
-          refuseBureauData(
-            event,
-            borrowerId,
-            newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
-          ));
-    if (refusal !== null) {
-      outcomes.set(eventKey(event.accountId, event.id), {
-        id: event.id,
+    const budgets = await BudgetBook.open(trx);
+    const measures = await classMeasuresIn(trx);
+    const opening = new Set(openings.map((e) => e.accountId));
+    // Not remembered, unlike a refused drawdown: an event that came before its account was
+    // opened may be sent again once it is, and is then taken.
+    const known = unique.filter((e) => {
+      if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
+      outcomes.set(eventKey(e.accountId, e.id), {
+        id: e.id,
         status: "rejected",
-        reason: refusal,
+        reason: `account ${e.accountId} is not open`,
       });
-      refused.push({
-        account_id: event.accountId,
-        event_id: event.id,
-        reason: refusal,
-        occurred_at: at,
-        recorded_at: recordedAt,
-      });
-      continue;
-    }
-    const outcome: EventOutcome = { id: event.id, status: "accepted" };
-    outcomes.set(eventKey(event.accountId, event.id), outcome);
-    accepted.push({ event, at });
-    if (event.type === "account_opened") {
-      if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
-      line = openLine(event, at);
-      lines.set(event.accountId, line);
-      newBorrowers.set(event.data.borrowerId, event);
-      continue;
-    }
-    if (line === undefined) continue;
-    if (event.type === "drawdown") {
-      const quote = quoteDrawdown(engine, line, event.data, at);
-      writes.recordDrawdown(drawdownRow(event.accountId, event.id, quote, recordedAt));
-      // The first drawdown on a line not yet priced agrees its rate.
-      if (line.row.rate_terms === null) setLineRate(line, { ...quote.lineRate, pending: null });
-    }
-    const policy = contextFor(engine, event.accountId).policy;
-    const redecide = shouldRedecide(policy, event, line.state, at, line.row.status === "FROZEN");
-    applyEvent(line.state, event, at, compiled(policy).prohibitedPurposes);
-    line.stateChanged = true;
-    if (applyBalance(line, event)) line.lineChanged = true;
-    if (!redecide) continue;
-    const now = Math.min(at, recordedAt);
-    const input = decisionInput(
-      line,
-      { kind: "event", eventId: event.id, eventType: event.type },
-      now,
-      measures,
-    );
-    const decision = decide(input, contextFor(engine, input.accountId), now);
-    const key = `event:${event.accountId}:${event.id}`;
-    outcome.decisionId = writes.record(line, input, decision, key).id;
-    repriceLine(writes, line, input, decision, key);
-  }
-
-  for (const sender of senders) writes.recordApiAction(sender, apiActionBodyHash(sender));
-
-  // A repeat of an id, in its own batch or a later one of the group, is a duplicate of the first.
-  const reported = new Set<string>();
-  const results = batches.map((batch) => {
-    const outcomesOfBatch = batch.map((e): EventOutcome => {
-      const key = eventKey(e.accountId, e.id);
-      if (reported.has(key)) return { id: e.id, status: "duplicate" };
-      reported.add(key);
-      return outcomes.get(key) as EventOutcome;
+      return false;
     });
-    return summarise(outcomesOfBatch);
-  });
-  return {
-    writes: {
-      events: accepted.map(({ event, at }) => ({
+
+    // Events taken before, accepted or refused: a replay of either changes nothing. A refusal
+    // judged again would read the line as later events left it, and could accept, out of
+    // order, a drawdown that was refused (a redelivered stream batch, a retried request).
+    const seen = await takenBefore(trx, store.dialect, known);
+
+    // Per-account order is event time; ties keep arrival order (the sort is stable).
+    const fresh = known
+      .filter((e) => !seen.has(eventKey(e.accountId, e.id)))
+      .map((e) => ({ event: e, at: Date.parse(e.occurredAt) }))
+      .sort((a, b) =>
+        a.event.accountId < b.event.accountId ? -1 : a.event.accountId > b.event.accountId ? 1 : a.at - b.at,
+      );
+
+    const writes = new WriteSet(engine, recordedAt, budgets);
+    const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
+    const consented = await bureauConsents(trx, store.dialect, lines, fresh);
+    const accepted: { event: CreditEvent; at: number }[] = [];
+    const refused: RefusedEventTable[] = [];
+    for (const { event, at } of fresh) {
+      let line = lines.get(event.accountId);
+      const borrowerId = line?.row.borrower_id ?? "";
+      const refusal =
+        line === undefined
+          ? refuseOpening(budgets, event)
+          : (refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy)) ??
+            refuseBureauData(
+              event,
+              borrowerId,
+              newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
+            ));
+      if (refusal !== null) {
+        outcomes.set(eventKey(event.accountId, event.id), {
+          id: event.id,
+          status: "rejected",
+          reason: refusal,
+        });
+        refused.push({
+          account_id: event.accountId,
+          event_id: event.id,
+          reason: refusal,
+          occurred_at: at,
+          recorded_at: recordedAt,
+        });
+        continue;
+      }
+      const outcome: EventOutcome = { id: event.id, status: "accepted" };
+      outcomes.set(eventKey(event.accountId, event.id), outcome);
+      accepted.push({ event, at });
+      if (event.type === "account_opened") {
+        if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
+        line = openLine(event, at);
+        lines.set(event.accountId, line);
+        newBorrowers.set(event.data.borrowerId, event);
+        continue;
+      }
+      if (line === undefined) continue;
+      if (event.type === "drawdown") {
+        const quote = quoteDrawdown(engine, line, event.data, at);
+        writes.recordDrawdown(drawdownRow(event.accountId, event.id, quote, recordedAt));
+        // The first drawdown on a line not yet priced agrees its rate.
+        if (line.row.rate_terms === null) setLineRate(line, { ...quote.lineRate, pending: null });
+      }
+      const policy = contextFor(engine, event.accountId).policy;
+      const redecide = shouldRedecide(policy, event, line.state, at, line.row.status === "FROZEN");
+      applyEvent(line.state, event, at, compiled(policy).prohibitedPurposes);
+      line.stateChanged = true;
+      if (applyBalance(line, event)) line.lineChanged = true;
+      if (!redecide) continue;
+      const now = Math.min(at, recordedAt);
+      const input = decisionInput(
+        line,
+        { kind: "event", eventId: event.id, eventType: event.type },
+        now,
+        measures,
+      );
+      const decision = decide(input, contextFor(engine, input.accountId), now);
+      const key = `event:${event.accountId}:${event.id}`;
+      outcome.decisionId = writes.record(line, input, decision, key).id;
+      repriceLine(writes, line, input, decision, key);
+    }
+
+    await insertRows(
+      trx,
+      store.dialect,
+      "events",
+      accepted.map(({ event, at }) => ({
         event_id: event.id,
         account_id: event.accountId,
         type: event.type,
@@ -318,8 +221,10 @@ async function planIngest(
         recorded_at: recordedAt,
         payload: JSON.stringify(event.data),
       })),
-      refused,
-      borrowers: [...newBorrowers.values()].map((e) => ({
+    );
+    await insertRows(trx, store.dialect, "refused_events", refused);
+    if (newBorrowers.size > 0) {
+      const rows = [...newBorrowers.values()].map((e) => ({
         id: e.data.borrowerId,
         region: e.data.region,
         segment: e.data.segment,
@@ -327,14 +232,33 @@ async function planIngest(
         consent_bureau: e.data.consentBureau ? 1 : 0,
         opt_out_automated: e.data.optOutAutomated ? 1 : 0,
         created_at: Date.parse(e.occurredAt),
-      })),
-      lines: changedLineRows(lines.values(), recordedAt),
-      effects: writes,
-    },
-    results,
-    lines,
-  };
+      }));
+      await insertRows(trx, store.dialect, "borrowers", rows, {
+        name: "known borrower kept",
+        apply: (q) => q.onConflict((oc) => oc.column("id").doNothing()),
+      });
+    }
+    for (const sender of senders) writes.recordApiAction(sender, apiActionBodyHash(sender));
+    await saveLines(trx, store, lines.values(), recordedAt);
+    await writes.flush(trx, store);
+
+    // A repeat of an id, in its own batch or a later one of the group, is a duplicate of the first.
+    const reported = new Set<string>();
+    const results = batches.map((batch) => {
+      const outcomesOfBatch = batch.map((e): EventOutcome => {
+        const key = eventKey(e.accountId, e.id);
+        if (reported.has(key)) return { id: e.id, status: "duplicate" };
+        reported.add(key);
+        return outcomes.get(key) as EventOutcome;
+      });
+      return summarise(outcomesOfBatch);
+    });
+    return { results, lines };
+  }
 }
+
+/** Without a cache (PostgreSQL), every transaction reads its lines. */
+const ALWAYS_LOAD = { load: loadLines };
 
 /**
  * The keys (eventKey) of these events already taken, accepted or refused. PostgreSQL plans a long
@@ -342,7 +266,7 @@ async function planIngest(
  * join against the unnested keys uses the primary key. SQLite uses its index for the IN list.
  */
 async function takenBefore(
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   dialect: StoreDialect,
   events: readonly CreditEvent[],
 ): Promise<Set<string>> {
@@ -469,26 +393,22 @@ const BUREAU_EVENTS: ReadonlySet<CreditEvent["type"]> = new Set([
   "external_loan_closed",
 ]);
 
-/** The borrowers of lines with bureau events among these. */
-function bureauBorrowers(lines: Map<string, LineRecord>, fresh: readonly { event: CreditEvent }[]): string[] {
+/** The borrowers (of lines with bureau events in this batch) who consented to bureau data. */
+async function bureauConsents(
+  trx: Transaction<Database>,
+  dialect: StoreDialect,
+  lines: Map<string, LineRecord>,
+  fresh: readonly { event: CreditEvent }[],
+): Promise<Set<string>> {
   const borrowers = new Set<string>();
   for (const { event } of fresh) {
     const line = lines.get(event.accountId);
     if (line !== undefined && BUREAU_EVENTS.has(event.type)) borrowers.add(line.row.borrower_id);
   }
-  return [...borrowers];
-}
-
-/** Which of these borrowers consented to bureau data. */
-async function bureauConsents(
-  db: Kysely<Database>,
-  dialect: StoreDialect,
-  borrowerIds: readonly string[],
-): Promise<Set<string>> {
   const consenting = new Set<string>();
-  for (const ids of statementChunks(borrowerIds)) {
-    const { rows } = await runShaped(db, `${dialect}|bureau consents|${ids.length}`, [...ids, 1], () =>
-      db.selectFrom("borrowers").select("id").where("id", "in", ids).where("consent_bureau", "=", 1),
+  for (const ids of statementChunks([...borrowers])) {
+    const { rows } = await runShaped(trx, `${dialect}|bureau consents|${ids.length}`, [...ids, 1], () =>
+      trx.selectFrom("borrowers").select("id").where("id", "in", ids).where("consent_bureau", "=", 1),
     );
     for (const r of rows) consenting.add(r.id);
   }

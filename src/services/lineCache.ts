@@ -1,6 +1,9 @@
-import { type Kysely, sql } from "kysely";
+import { sql, type Transaction } from "kysely";
+import type { Store } from "../store/connect.ts";
 import type { Database } from "../store/schema.ts";
+import type { LineScope } from "./budgetBook.ts";
 import type { LineRecord } from "./lineBook.ts";
+import { loadLines } from "./lineLoader.ts";
 import type { Mutex } from "./mutex.ts";
 
 /** About 3 KB each in memory: bounds the cache near 60 MB. */
@@ -26,7 +29,7 @@ export class LineCache {
   }
 
   /** First in an ingest transaction: forgets every line if another connection has committed since. */
-  async open(trx: Kysely<Database>): Promise<void> {
+  async open(trx: Transaction<Database>): Promise<void> {
     const { rows } = await sql<{ data_version: number }>`pragma data_version`.execute(trx);
     const version = Number(rows[0]?.data_version);
     if (version !== this.version) {
@@ -35,8 +38,13 @@ export class LineCache {
     }
   }
 
-  /** The cached lines among these accounts, and the accounts to read from the store. */
-  take(accountIds: readonly string[]): { found: Map<string, LineRecord>; missing: string[] } {
+  /** As loadLines: the lines of these accounts, read from the store only where not cached. */
+  async load(
+    trx: Transaction<Database>,
+    store: Store,
+    accountIds: readonly string[],
+    opening: readonly LineScope[],
+  ): Promise<Map<string, LineRecord>> {
     const found = new Map<string, LineRecord>();
     const missing: string[] = [];
     for (const id of accountIds) {
@@ -44,7 +52,8 @@ export class LineCache {
       if (line === undefined) missing.push(id);
       else found.set(id, line);
     }
-    return { found, missing };
+    for (const [id, line] of await loadLines(trx, store, missing, opening)) found.set(id, line);
+    return found;
   }
 
   /** After a commit: these lines are what the store now holds. */

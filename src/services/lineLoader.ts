@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import type { FeatureState } from "../engine/features.ts";
-import type { Store, StoreDialect } from "../store/connect.ts";
+import type { Store } from "../store/connect.ts";
 import { insertRows, type RowConflict } from "../store/rowInserts.ts";
 import type { CreditLineTable, Database } from "../store/schema.ts";
 import { runShaped, statementChunks } from "../store/shapedStatements.ts";
@@ -12,7 +12,7 @@ import type { LineRecord } from "./lineBook.ts";
  * exposure budgets they (and any lines about to open, `opening`) count in.
  */
 export async function loadLines(
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   store: Store,
   accountIds: readonly string[],
   opening: readonly LineScope[] = [],
@@ -83,7 +83,7 @@ function lineRecord({
 
 /** Locks the exposure budgets the loaded lines (and any about to open, `opening`) count in. */
 async function lockScopes(
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   store: Store,
   lines: Map<string, LineRecord>,
   opening: readonly LineScope[],
@@ -96,16 +96,11 @@ async function lockScopes(
 
 /** Writes back the lines (with their feature state) a transaction changed. */
 export async function saveLines(
-  trx: Kysely<Database>,
+  trx: Transaction<Database>,
   store: Store,
   lines: Iterable<LineRecord>,
   at: number,
 ): Promise<void> {
-  await upsertLines(trx, store.dialect, changedLineRows(lines, at));
-}
-
-/** The rows of the lines a transaction changed, their feature state serialised. */
-export function changedLineRows(lines: Iterable<LineRecord>, at: number): CreditLineTable[] {
   const changedLines = [];
   for (const line of lines) {
     if (!line.lineChanged && !line.stateChanged) continue;
@@ -115,15 +110,7 @@ export function changedLineRows(lines: Iterable<LineRecord>, at: number): Credit
     }
     changedLines.push(line.row);
   }
-  return changedLines;
-}
-
-export async function upsertLines(
-  db: Kysely<Database>,
-  dialect: StoreDialect,
-  rows: readonly CreditLineTable[],
-): Promise<void> {
-  await insertRows(db, dialect, "credit_lines", rows, LINE_UPSERT);
+  await insertRows(trx, store.dialect, "credit_lines", changedLines, LINE_UPSERT);
 }
 
 const LINE_UPSERT: RowConflict<"credit_lines"> = {
