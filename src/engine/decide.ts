@@ -280,6 +280,7 @@ function decideOnce(input: DecisionInput, ctx: DecisionContext, now: EpochMs): D
   const cp: CompiledPolicy = compiled(policy);
   const g = policy.guardrails;
   const line = input.line;
+  const announced = announcedIncrease(input);
   const scored = ctx.scorer(input.features);
   loadFacts(input.features, scored.score, line.status);
   const tierAt = cp.tierIndex(facts);
@@ -353,7 +354,6 @@ function decideOnce(input: DecisionInput, ctx: DecisionContext, now: EpochMs): D
     } else if (action === "increase") {
       const stepCap = floorToYuan(line.limit * (1 + g.maxIncreaseRatio));
       toLimit = Math.min(proposed, line.limit > 0 ? stepCap : proposed, cp.lineCap);
-      const announced = announcedIncrease(input);
       if (announced !== null && toLimit > announced.toLimit) {
         guardrails.push(
           `announced: held at ${announced.toLimit}, the limit ${announced.decisionId} gave notice of`,
@@ -432,7 +432,7 @@ function decideOnce(input: DecisionInput, ctx: DecisionContext, now: EpochMs): D
     toStatus,
     decidedAt: now,
     effectiveAt:
-      urgency === "notice" && !(action === "increase" && announcedIncrease(input) !== null)
+      urgency === "notice" && !(action === "increase" && announced !== null)
         ? addDays(now, matched?.noticeDays ?? g.noticeDays)
         : now,
     requiresReview: adverse && input.optOutAutomated,
