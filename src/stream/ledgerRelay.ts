@@ -87,13 +87,20 @@ export async function relayLedger(
     });
     // One connection keeps publish order, so an account's messages are stored in ledger order.
     // The same record always goes out under the same message id, so the stream drops a resend.
-    const acks: Promise<PubAck>[] = page.map(({ seq, record }) =>
-      js.publish(
+    // Each message is stored only right after the one before it in the page: were the stream to
+    // refuse one, it refuses every later one too, so the retry stores them after it, never before.
+    // (The stream drops a resend as a duplicate before it checks the expectation.)
+    const msgId = (record: RelayRecord) => `${source.sealKind}/${record.id}`;
+    const acks: Promise<PubAck>[] = page.map(({ seq, record }, i) => {
+      const previous = page[i - 1];
+      return js.publish(
         relaySubject(target.stream, source.what, partitionOf(record.accountId, target.partitions)),
         JSON.stringify({ ledgerSeq: seq, ...record.body }),
-        { msgID: `${source.sealKind}/${record.id}` },
-      ),
-    );
+        previous === undefined
+          ? { msgID: msgId(record) }
+          : { msgID: msgId(record), expect: { lastMsgID: msgId(previous.record) } },
+      );
+    });
     for (const ack of await Promise.all(acks)) {
       if (ack.duplicate) result.duplicates++;
       else result.published++;

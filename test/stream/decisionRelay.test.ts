@@ -71,4 +71,62 @@ describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
       }
     },
   );
+
+  it.each(targets)(
+    "$target.name: a message the stream refuses mid-page stops the page there; the retry stores the rest after it, in ledger order",
+    async ({ target: store, skip }) => {
+      if (skip) return;
+      const stream = freshStreamName();
+      streams.push(stream);
+      const headroom = await store.open(() => Date.now());
+      try {
+        const events = generatedEvents(600, 9, Date.UTC(2026, 5, 1));
+        for (let i = 0; i < events.length; i += 1000) await ingestEvents(headroom, events.slice(i, i + 1000));
+        const committed = await headroom.store.db
+          .selectFrom("ledger")
+          .innerJoin("decisions", "decisions.id", "ledger.ref_id")
+          .select(["ledger.ref_id", "decisions.account_id"])
+          .where("ledger.kind", "=", "decision")
+          .orderBy("ledger.seq")
+          .execute();
+        const partitions = 16;
+        const partitionAt = (i: number) => partitionOf(committed[i]?.account_id ?? "", partitions);
+        // The first decision on another partition than the first's: the stream will refuse it, and
+        // take (were they sent) later ones on the other partitions.
+        const refused = committed.findIndex((_, i) => i > 0 && partitionAt(i) !== partitionAt(0));
+        expect(refused).toBeGreaterThan(0);
+        expect(
+          committed.slice(refused + 1).some((_, k) => partitionAt(refused + 1 + k) !== partitionAt(refused)),
+        ).toBe(true);
+        const jsm = await jetstreamManager(nc);
+        await ensureRelayStream(jsm, stream, "decisions");
+        const name = decisionStreamName(stream);
+        const listening = (except: number | null) =>
+          Array.from({ length: partitions }, (_, p) => p)
+            .filter((p) => p !== except)
+            .map((p) => `${name}.${p}`);
+        const info = await jsm.streams.info(name);
+        await jsm.streams.update(name, { ...info.config, subjects: listening(partitionAt(refused)) });
+        const js = jetstream(nc);
+        const target = { stream, partitions };
+        const relay = () =>
+          relayLedger(headroom.store, js, decisionSource, target, headroom.clock, {
+            pageSize: committed.length,
+          });
+        await expect(relay()).rejects.toThrow();
+        // Only what came before the refused message is stored.
+        expect((await jsm.streams.info(name)).state.messages).toBe(refused);
+
+        await jsm.streams.update(name, { ...info.config, subjects: listening(null) });
+        expect(await relay()).toEqual({ published: committed.length - refused, duplicates: refused });
+        const consumer = await js.consumers.get(name);
+        const received: string[] = [];
+        for await (const m of await consumer.fetch({ max_messages: committed.length, expires: 5000 }))
+          received.push(m.json<DecisionMessage>().decisionId);
+        expect(received).toEqual(committed.map((c) => c.ref_id));
+      } finally {
+        await headroom.dispose();
+      }
+    },
+  );
 });
