@@ -8,7 +8,7 @@ import { relayLedger } from "../../src/stream/ledgerRelay.ts";
 import { partitionOf } from "../../src/stream/partitions.ts";
 import { generatedEvents } from "../../src/stream/publisher.ts";
 import { freshStreamName, natsConnection } from "../support/nats.ts";
-import { storeTargets } from "../support/stores.ts";
+import { type StoreTarget, storeTargets } from "../support/stores.ts";
 
 const nats = await natsConnection();
 const targets = await storeTargets("the decision relay");
@@ -18,6 +18,17 @@ describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
   const nc = nats.nc as NatsConnection;
   const streams: string[] = [];
   const decisionStreamName = (s: string) => relayStreamName(s, "decisions");
+
+  /** A store that has ingested this many generated events (and decided on them), and a fresh stream name. */
+  const decidedBook = async (store: StoreTarget, events: number) => {
+    const stream = freshStreamName();
+    streams.push(stream);
+    const headroom = await store.open(() => Date.now());
+    const generated = generatedEvents(events, 9, Date.UTC(2026, 5, 1));
+    for (let i = 0; i < generated.length; i += 1000)
+      await ingestEvents(headroom, generated.slice(i, i + 1000));
+    return { stream, headroom };
+  };
 
   afterAll(async () => {
     const jsm = await jetstreamManager(nc);
@@ -29,12 +40,8 @@ describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
     "$target.name: publishes every committed decision once, in commit order, on its account's partition; a replay adds nothing",
     async ({ target: store, skip }) => {
       if (skip) return;
-      const stream = freshStreamName();
-      streams.push(stream);
-      const headroom = await store.open(() => Date.now());
+      const { stream, headroom } = await decidedBook(store, 3000);
       try {
-        const events = generatedEvents(3000, 9, Date.UTC(2026, 5, 1));
-        for (let i = 0; i < events.length; i += 1000) await ingestEvents(headroom, events.slice(i, i + 1000));
         const jsm = await jetstreamManager(nc);
         await ensureRelayStream(jsm, stream, "decisions");
         const js = jetstream(nc);
@@ -76,12 +83,8 @@ describe.skipIf(nats.nc === null)("decision relay to JetStream", () => {
     "$target.name: a message the stream refuses mid-page stops the page there; the retry stores the rest after it, in ledger order",
     async ({ target: store, skip }) => {
       if (skip) return;
-      const stream = freshStreamName();
-      streams.push(stream);
-      const headroom = await store.open(() => Date.now());
+      const { stream, headroom } = await decidedBook(store, 600);
       try {
-        const events = generatedEvents(600, 9, Date.UTC(2026, 5, 1));
-        for (let i = 0; i < events.length; i += 1000) await ingestEvents(headroom, events.slice(i, i + 1000));
         const committed = await headroom.store.db
           .selectFrom("ledger")
           .innerJoin("decisions", "decisions.id", "ledger.ref_id")
