@@ -8,13 +8,10 @@
  *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080 --key hrk_...   (an already running, empty Headroom;
  *   the key needs the integration or admin role; default $HEADROOM_API_KEY)
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MS_PER_DAY } from "../src/engine/time.ts";
 import { createKeyWithCli, freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
-import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
+import { onEachStore } from "./support/benchStores.ts";
 import { cpuSeconds } from "./support/cpuTime.ts";
 import { ingestWorkload } from "./support/ingestWorkload.ts";
 
@@ -100,19 +97,7 @@ async function run(name: string, database: string, bodies: string[], concurrency
 }
 
 const bodies = await batches();
-const pg = values.url === undefined && values.only !== "sqlite" ? await postgresAvailability() : null;
 for (const concurrency of concurrencies) {
   if (values.url !== undefined) await drive("external", values.url, values.key, bodies, concurrency);
-  else if (values.only !== "postgres") {
-    const dir = mkdtempSync(join(tmpdir(), "headroom-bench-"));
-    await run("sqlite", `sqlite:${join(dir, "bench.db")}`, bodies, concurrency);
-    rmSync(dir, { recursive: true, force: true });
-  }
-  if (pg === null) continue;
-  if (!pg.ok) console.log(`postgres SKIPPED: ${pg.reason}`);
-  else {
-    const database = await freshPostgresDatabase();
-    await run("postgres", database.url, bodies, concurrency);
-    await database.drop();
-  }
+  else await onEachStore(values.only, (name, database) => run(name, database, bodies, concurrency));
 }

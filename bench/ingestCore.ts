@@ -7,14 +7,11 @@
  *
  *   npx tsx bench/ingestCore.ts [--borrowers 3000] [--months 6] [--group 4] [--only sqlite|postgres]
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MS_PER_DAY } from "../src/engine/time.ts";
 import { openHeadroom } from "../src/services/headroom.ts";
 import { ingestBatches } from "../src/services/ingest.ts";
-import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
+import { onEachStore } from "./support/benchStores.ts";
 import { cpuSeconds } from "./support/cpuTime.ts";
 import { ingestWorkload } from "./support/ingestWorkload.ts";
 
@@ -64,23 +61,4 @@ async function run(name: string, databaseUrl: string): Promise<void> {
   }
 }
 
-if (values.only !== "postgres") {
-  const dir = mkdtempSync(join(tmpdir(), "headroom-core-"));
-  try {
-    await run("sqlite", `sqlite:${join(dir, "core.db")}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-if (values.only !== "sqlite") {
-  const pg = await postgresAvailability();
-  if (!pg.ok) console.log(`postgres  SKIPPED: ${pg.reason}`);
-  else {
-    const database = await freshPostgresDatabase();
-    try {
-      await run("postgres", database.url);
-    } finally {
-      await database.drop();
-    }
-  }
-}
+await onEachStore(values.only, run);

@@ -14,14 +14,11 @@
  *   npx tsx bench/load.ts [--accounts 5000] [--batch 25] [--connections 16] [--seconds 10] [--rate 5000]
  *                         [--only sqlite|postgres]
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import type { CreditEvent } from "../src/engine/events.ts";
 import { createKeyWithCli, freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
-import { freshPostgresDatabase, postgresAvailability } from "../test/support/stores.ts";
+import { onEachStore } from "./support/benchStores.ts";
 
 const { values } = parseArgs({
   options: {
@@ -245,17 +242,4 @@ async function load(name: string, database: string): Promise<void> {
 console.log(
   `bench/load: ${accounts} accounts, ${seconds} s per run, events in batches of ${batch} (${connections} connections flat out, then paced at ${pacedEventsPerSecond} events/s), loopback`,
 );
-if (values.only !== "postgres") {
-  const dir = mkdtempSync(join(tmpdir(), "headroom-load-"));
-  await load("sqlite", `sqlite:${join(dir, "load.db")}`);
-  rmSync(dir, { recursive: true, force: true });
-}
-if (values.only !== "sqlite") {
-  const pg = await postgresAvailability();
-  if (!pg.ok) console.log(`postgres SKIPPED: ${pg.reason}`);
-  else {
-    const database = await freshPostgresDatabase();
-    await load("postgres", database.url);
-    await database.drop();
-  }
-}
+await onEachStore(values.only, load);
