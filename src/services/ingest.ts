@@ -9,7 +9,7 @@ import { insertRows } from "../store/rowInserts.ts";
 import type { ApiActionTable, Database, RefusedEventTable } from "../store/schema.ts";
 import { runShaped, statementChunks } from "../store/shapedStatements.ts";
 import { apiActionBodyHash } from "./actionLog.ts";
-import { BudgetBook } from "./budgetBook.ts";
+import { BudgetBook, type LineScope } from "./budgetBook.ts";
 import { classMeasuresIn } from "./classMeasures.ts";
 import { type ActiveEngine, contextFor } from "./engineConfig.ts";
 import { decisionInput, type LineRecord } from "./lineBook.ts";
@@ -99,44 +99,50 @@ export async function ingestBatches(
     await lineCache?.open(trx);
     await deps.fence?.(trx);
     const recordedAt = deps.clock();
+    // Each event's key is made once: the outcome map is read and written by it several times.
+    const keys = events.map((e) => eventKey(e.accountId, e.id));
     const outcomes = new Map<string, EventOutcome>();
-    const unique: CreditEvent[] = [];
-    for (const event of events) {
-      if (outcomes.has(eventKey(event.accountId, event.id))) continue;
-      outcomes.set(eventKey(event.accountId, event.id), { id: event.id, status: "duplicate" });
-      unique.push(event);
-    }
-    const openings = unique.filter((e) => e.type === "account_opened");
+    const unique: KeyedEvent[] = [];
+    events.forEach((event, i) => {
+      const key = keys[i] as string;
+      if (outcomes.has(key)) return;
+      outcomes.set(key, { id: event.id, status: "duplicate" });
+      unique.push({ event, key });
+    });
+    const openings: LineScope[] = [];
+    for (const { event: e } of unique)
+      if (e.type === "account_opened")
+        openings.push({ accountId: e.accountId, region: e.data.region, segment: e.data.segment });
     const lines = await (lineCache ?? ALWAYS_LOAD).load(
       trx,
       store,
-      [...new Set(unique.map((e) => e.accountId))],
-      openings.map((e) => ({ accountId: e.accountId, region: e.data.region, segment: e.data.segment })),
+      [...new Set(unique.map((u) => u.event.accountId))],
+      openings,
     );
     const budgets = await BudgetBook.open(trx);
     const measures = await classMeasuresIn(trx);
-    const opening = new Set(openings.map((e) => e.accountId));
+    const opening = new Set(openings.map((o) => o.accountId));
     // Not remembered, unlike a refused drawdown: an event that came before its account was
     // opened may be sent again once it is, and is then taken.
-    const known = unique.filter((e) => {
+    const known = unique.filter(({ event: e, key }) => {
       if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
-      outcomes.set(eventKey(e.accountId, e.id), {
-        id: e.id,
-        status: "rejected",
-        reason: `account ${e.accountId} is not open`,
-      });
+      outcomes.set(key, { id: e.id, status: "rejected", reason: `account ${e.accountId} is not open` });
       return false;
     });
 
     // Events taken before, accepted or refused: a replay of either changes nothing. A refusal
     // judged again would read the line as later events left it, and could accept, out of
     // order, a drawdown that was refused (a redelivered stream batch, a retried request).
-    const seen = await takenBefore(trx, store.dialect, known);
+    const seen = await takenBefore(
+      trx,
+      store.dialect,
+      known.map((k) => k.event),
+    );
 
     // Per-account order is event time; ties keep arrival order (the sort is stable).
     const fresh = known
-      .filter((e) => !seen.has(eventKey(e.accountId, e.id)))
-      .map((e) => ({ event: e, at: Date.parse(e.occurredAt) }))
+      .filter((k) => !seen.has(k.key))
+      .map(({ event, key }) => ({ event, key, at: Date.parse(event.occurredAt) }))
       .sort((a, b) =>
         a.event.accountId < b.event.accountId ? -1 : a.event.accountId > b.event.accountId ? 1 : a.at - b.at,
       );
@@ -146,7 +152,7 @@ export async function ingestBatches(
     const consented = await bureauConsents(trx, store.dialect, lines, fresh);
     const accepted: { event: CreditEvent; at: number }[] = [];
     const refused: RefusedEventTable[] = [];
-    for (const { event, at } of fresh) {
+    for (const { event, key: eventKeyOf, at } of fresh) {
       let line = lines.get(event.accountId);
       const borrowerId = line?.row.borrower_id ?? "";
       const refusal =
@@ -159,11 +165,7 @@ export async function ingestBatches(
               newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
             ));
       if (refusal !== null) {
-        outcomes.set(eventKey(event.accountId, event.id), {
-          id: event.id,
-          status: "rejected",
-          reason: refusal,
-        });
+        outcomes.set(eventKeyOf, { id: event.id, status: "rejected", reason: refusal });
         refused.push({
           account_id: event.accountId,
           event_id: event.id,
@@ -174,7 +176,7 @@ export async function ingestBatches(
         continue;
       }
       const outcome: EventOutcome = { id: event.id, status: "accepted" };
-      outcomes.set(eventKey(event.accountId, event.id), outcome);
+      outcomes.set(eventKeyOf, outcome);
       accepted.push({ event, at });
       if (event.type === "account_opened") {
         if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
@@ -244,9 +246,10 @@ export async function ingestBatches(
 
     // A repeat of an id, in its own batch or a later one of the group, is a duplicate of the first.
     const reported = new Set<string>();
+    let next = 0;
     const results = batches.map((batch) => {
       const outcomesOfBatch = batch.map((e): EventOutcome => {
-        const key = eventKey(e.accountId, e.id);
+        const key = keys[next++] as string;
         if (reported.has(key)) return { id: e.id, status: "duplicate" };
         reported.add(key);
         return outcomes.get(key) as EventOutcome;
@@ -288,6 +291,9 @@ async function takenBefore(
   }
   for (const chunk of statementChunks(events)) {
     const keys = chunk.map((e) => [e.accountId, e.id] as const);
+    // Built by hand: Array.prototype.flat cost more than the rest of this function.
+    const flat: string[] = [];
+    for (const e of chunk) flat.push(e.accountId, e.id);
     const taken = (table: "events" | "refused_events") =>
       trx
         .selectFrom(table)
@@ -299,7 +305,6 @@ async function takenBefore(
             keys.map((k) => eb.tuple(...k)),
           ),
         );
-    const flat = keys.flat();
     const { rows } = await runShaped(trx, `${dialect}|events taken|${keys.length}`, [...flat, ...flat], () =>
       taken("events").unionAll(taken("refused_events")),
     );
@@ -318,6 +323,12 @@ function summarise(results: EventOutcome[]): IngestResult {
     else summary.rejected++;
   }
   return summary;
+}
+
+interface KeyedEvent {
+  event: CreditEvent;
+  /** eventKey of the event. */
+  key: string;
 }
 
 /** Events are idempotent by (account, event id). */
