@@ -87,7 +87,7 @@ export interface FeatureState {
   openDues: OpenDue[];
   lateDueDates: EpochMs[];
   inquiries: EpochMs[];
-  lenders: Record<string, { openedAt: EpochMs; monthlyPayment: Fen }>;
+  lenders: Record<string, Lender>;
   lenderOpenings: EpochMs[];
   loginAnomalies: EpochMs[];
   prohibitedUses: EpochMs[];
@@ -98,6 +98,11 @@ export interface FeatureState {
    * so it does not count as overdue meanwhile. Absent on lines that never had one.
    */
   deferrals?: Deferral[];
+}
+
+export interface Lender {
+  openedAt: EpochMs;
+  monthlyPayment: Fen;
 }
 
 export interface Deferral {
@@ -117,6 +122,15 @@ export function deferDues(state: FeatureState, deferral: Deferral): void {
   const list = state.deferrals ?? [];
   list.push(deferral);
   state.deferrals = list.slice(-FEATURE_LIMITS.deferrals);
+}
+
+/**
+ * Records a loan at another lender under its name. The name is the bureau's text, so it is set as
+ * an own property: assigning `lenders["__proto__"]` would replace the map's prototype instead and
+ * hide the loan from every count, and `in` would find "toString" held before it ever was.
+ */
+export function setLender(lenders: FeatureState["lenders"], name: string, loan: Lender): void {
+  Object.defineProperty(lenders, name, { value: loan, enumerable: true, writable: true, configurable: true });
 }
 
 export function emptyFeatureState(openedAt: EpochMs, declaredIncome: Fen): FeatureState {
@@ -197,8 +211,14 @@ export function applyEvent(
       pushBounded(state.inquiries, at, FEATURE_LIMITS.timestamps);
       break;
     case "external_loan_opened":
-      if (Object.keys(state.lenders).length < FEATURE_LIMITS.lenders || event.data.lender in state.lenders) {
-        state.lenders[event.data.lender] = { openedAt: at, monthlyPayment: event.data.monthlyPayment };
+      if (
+        Object.keys(state.lenders).length < FEATURE_LIMITS.lenders ||
+        Object.hasOwn(state.lenders, event.data.lender)
+      ) {
+        setLender(state.lenders, event.data.lender, {
+          openedAt: at,
+          monthlyPayment: event.data.monthlyPayment,
+        });
       }
       pushBounded(state.lenderOpenings, at, FEATURE_LIMITS.timestamps);
       break;

@@ -10,6 +10,7 @@ import {
   monthlyObligations,
   owedAt,
   readFeatures,
+  setLender,
 } from "./features.ts";
 import type { PointsModel } from "./model.ts";
 import { FEN_PER_YUAN, type Fen } from "./money.ts";
@@ -97,7 +98,7 @@ function startOfNextDay(at: EpochMs): EpochMs {
 
 function cloneState(s: FeatureState): FeatureState {
   const lenders: FeatureState["lenders"] = {};
-  for (const [k, v] of Object.entries(s.lenders)) lenders[k] = { ...v };
+  for (const [k, v] of Object.entries(s.lenders)) setLender(lenders, k, { ...v });
   return {
     ...s,
     openDues: s.openDues.map((d) => ({ ...d })),

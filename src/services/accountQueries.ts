@@ -1,5 +1,6 @@
 import type { Decision, DecisionInput } from "../engine/decide.ts";
-import { type FeatureState, type Features, readFeatures } from "../engine/features.ts";
+import { decodeFeatureState } from "../engine/featureStateCodec.ts";
+import { type Features, readFeatures } from "../engine/features.ts";
 import type { Store } from "../store/connect.ts";
 import type { CreditLineTable, DecisionTable } from "../store/schema.ts";
 
@@ -138,7 +139,7 @@ export async function getAccount(
     ...summary(row),
     openedAt: iso(row.opened_at) as string,
     features: readFeatures(
-      JSON.parse(row.features) as FeatureState,
+      decodeFeatureState(row.features),
       { limit: row.limit_amount, balance: row.balance },
       now,
     ),

@@ -1,3 +1,4 @@
+import { decodeFeatureState } from "../engine/featureStateCodec.ts";
 import type { Store } from "../store/connect.ts";
 import { type MasterKey, type PersonalData, readPersonalData } from "./personalData.ts";
 
@@ -67,7 +68,7 @@ export async function exportBorrower(store: Store, master: MasterKey, borrowerId
       limit: l.limit_amount,
       balance: l.balance,
       openedAt: iso(l.opened_at),
-      features: parsed(l.features),
+      features: decodeFeatureState(l.features),
     })),
     decisions: decisions.map((d) => ({
       decisionId: d.id,

@@ -1,5 +1,6 @@
 import type { SelectQueryBuilder } from "kysely";
-import { deferDues, type FeatureName, type FeatureState, readFeatures } from "../engine/features.ts";
+import { decodeFeatureState } from "../engine/featureStateCodec.ts";
+import { deferDues, type FeatureName, readFeatures } from "../engine/features.ts";
 import { bodyHash } from "../engine/ledger.ts";
 import { type Condition, compare } from "../engine/policy.ts";
 import { applyRelief, type Relief, reliefText } from "../engine/pricing/relief.ts";
@@ -167,7 +168,7 @@ async function eligibleLines(
       .execute();
     for (const line of page) {
       const features = readFeatures(
-        JSON.parse(line.features) as FeatureState,
+        decodeFeatureState(line.features),
         { limit: line.limit_amount, balance: line.balance },
         at,
       );

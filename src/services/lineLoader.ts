@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { FeatureState } from "../engine/features.ts";
+import { decodeFeatureState, encodeFeatureState } from "../engine/featureStateCodec.ts";
 import type { Store } from "../store/connect.ts";
 import { insertRows, type RowConflict } from "../store/rowInserts.ts";
 import type { CreditLineTable, Database } from "../store/schema.ts";
@@ -74,7 +74,7 @@ function lineRecord({
 }: CreditLineTable & { opt_out_automated: number }): LineRecord {
   return {
     row,
-    state: JSON.parse(row.features) as FeatureState,
+    state: decodeFeatureState(row.features),
     optOutAutomated: opt_out_automated === 1,
     stateChanged: false,
     lineChanged: false,
@@ -105,7 +105,7 @@ export async function saveLines(
   for (const line of lines) {
     if (!line.lineChanged && !line.stateChanged) continue;
     if (line.stateChanged) {
-      line.row.features = JSON.stringify(line.state);
+      line.row.features = encodeFeatureState(line.state);
       line.row.updated_at = at;
     }
     changedLines.push(line.row);

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { type LineStatus, tierFor } from "../engine/decide.ts";
-import { type FeatureState, readFeatures } from "../engine/features.ts";
+import { decodeFeatureState } from "../engine/featureStateCodec.ts";
+import { readFeatures } from "../engine/features.ts";
 import { MS_PER_DAY } from "../engine/time.ts";
 import type { Store } from "../store/connect.ts";
 import type { ActiveEngine } from "./engineConfig.ts";
@@ -95,7 +96,7 @@ export async function portfolioExposure(
       addTo(bySegment, row.segment, limit, balance, active);
       addTo(byStatus, row.status, limit, balance, active);
       if (row.status === "CLOSED") continue;
-      const features = readFeatures(JSON.parse(row.features) as FeatureState, { limit, balance }, now);
+      const features = readFeatures(decodeFeatureState(row.features), { limit, balance }, now);
       const { score } = engine.scorer(features);
       addTo(
         byTier,

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CreditEvent } from "../../src/engine/events.ts";
+import { decodeFeatureState } from "../../src/engine/featureStateCodec.ts";
 import { verifyLedger } from "../../src/services/audit.ts";
 import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
@@ -82,7 +83,7 @@ for (const { target, skip } of targets) {
         due("a1", "u1", T0 + 5 * DAY, T0 + 10 * DAY, 50_000),
       ]);
       expect(result.accepted).toBe(2);
-      expect(JSON.parse((await line("a1")).features).openDues).toEqual([]);
+      expect(decodeFeatureState((await line("a1")).features).openDues).toEqual([]);
       expect((await line("a1")).balance).toBe(50_000);
     });
 
