@@ -84,6 +84,31 @@ describe("repayment schedules", () => {
     expect(addMonths(Date.UTC(2024, 0, 31), 1)).toBe(Date.UTC(2024, 1, 29));
   });
 
+  it("adds months as the calendar does, for any instant from 1900 to 2199 and any count", () => {
+    // The calendar as Date keeps it: same day and time of day, clamped to the month's last day.
+    const byCalendar = (at: number, months: number) => {
+      const d = new Date(at);
+      const first = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1));
+      const last = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
+      const timeOfDay = at - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+      return (
+        Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), Math.min(d.getUTCDate(), last)) + timeOfDay
+      );
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2199, 11, 31, 23, 59, 59, 999) }),
+        fc.integer({ min: -1200, max: 1200 }),
+        (at, months) => {
+          expect(addMonths(at, months)).toBe(byCalendar(at, months));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    expect(addMonths(Date.UTC(2100, 0, 29, 12), 1)).toBe(Date.UTC(2100, 1, 28, 12));
+    expect(addMonths(Date.UTC(2000, 2, 31), -1)).toBe(Date.UTC(2000, 1, 29));
+  });
+
   it("refuses terms it cannot schedule", () => {
     const base = {
       principal: 100_000,

@@ -1,5 +1,5 @@
 import { assertFen, type Fen } from "../money.ts";
-import type { EpochMs } from "../time.ts";
+import { type EpochMs, MS_PER_DAY } from "../time.ts";
 
 /** Basis points: 2,400 bps is 24% a year. Rates are whole numbers so schedules are exact. */
 export type Bps = number;
@@ -44,15 +44,52 @@ export function monthlyInterest(balance: Fen, annualRate: Bps): Fen {
 
 /**
  * The same day of the month `months` later, clamped to the month's last day (31 Jan -> 28 Feb),
- * at the same time of day, in UTC.
+ * at the same time of day, in UTC. Calendar arithmetic on day numbers: every instalment of every
+ * drawdown's schedule comes through here, and through Date objects this took longer than the rest
+ * of pricing a drawdown.
  */
 export function addMonths(at: EpochMs, months: number): EpochMs {
-  const d = new Date(at);
-  const target = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1);
-  const t = new Date(target);
-  const lastDay = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 0)).getUTCDate();
-  const timeOfDay = at - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-  return Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), Math.min(d.getUTCDate(), lastDay)) + timeOfDay;
+  const days = Math.floor(at / MS_PER_DAY);
+  const timeOfDay = at - days * MS_PER_DAY;
+  const [year, month, day] = civilFromDays(days);
+  const index = year * 12 + (month - 1) + months;
+  const toYear = Math.floor(index / 12);
+  const toMonth = index - toYear * 12 + 1;
+  return daysFromCivil(toYear, toMonth, Math.min(day, daysInMonth(toYear, toMonth))) * MS_PER_DAY + timeOfDay;
+}
+
+/** Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/** [year, month 1-12, day 1-31] of a day number from 1970-01-01 (civil_from_days). */
+function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra -
+      Math.floor(dayOfEra / 1460) +
+      Math.floor(dayOfEra / 36_524) -
+      Math.floor(dayOfEra / 146_096)) /
+      365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shifted = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
+  const month = shifted < 10 ? shifted + 3 : shifted - 9;
+  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 export function validateTerms(terms: ScheduleTerms): void {
