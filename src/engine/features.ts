@@ -130,7 +130,15 @@ export function deferDues(state: FeatureState, deferral: Deferral): void {
  * hide the loan from every count, and `in` would find "toString" held before it ever was.
  */
 export function setLender(lenders: FeatureState["lenders"], name: string, loan: Lender): void {
-  Object.defineProperty(lenders, name, { value: loan, enumerable: true, writable: true, configurable: true });
+  // Only "__proto__" needs it: defining a property turns the map into a slow dictionary.
+  if (name === "__proto__")
+    Object.defineProperty(lenders, name, {
+      value: loan,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else lenders[name] = loan;
 }
 
 export function emptyFeatureState(openedAt: EpochMs, declaredIncome: Fen): FeatureState {
