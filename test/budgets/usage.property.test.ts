@@ -125,4 +125,45 @@ describe("budget usage under any sequence of changes (SQLite)", () => {
       { numRuns: 25 },
     );
   }, 120_000);
+
+  it("holds for a budget set after the lines, a line moved to another region and a line removed", async () => {
+    const headroom = await sqliteTarget.open(manualClock(NOW).now);
+    try {
+      const at = T0 + 100 * DAY;
+      await ingestEvents(headroom, [
+        opened("a", T0, { region: "east", initialLimit: 2_000_000, declaredMonthlyIncome: 3_000_000 }),
+        opened("b", T0, { region: "east", initialLimit: 1_000_000, declaredMonthlyIncome: 3_000_000 }),
+        opened("c", T0, { region: "west", initialLimit: 1_500_000, declaredMonthlyIncome: 3_000_000 }),
+        drawdown("a", "d1", at, 300_000),
+        drawdown("c", "d2", at, 200_000),
+      ]);
+      for (const b of BUDGETS)
+        await setBudget(headroom, { ...b, cap: 10_000_000, actor: "p", reason: "late" });
+      const agrees = async () => {
+        const all = await usage(headroom);
+        expect(all.map((u) => u.used)).toEqual(all.map((u) => u.sum));
+        return all;
+      };
+      expect((await agrees()).map((u) => u.used)).toEqual([4_500_000, 3_000_000, 500_000]);
+      await ingestEvents(headroom, [
+        drawdown("b", "d3", at + 1000, 100_000),
+        repaid("a", "r1", at + 2000, 50_000),
+      ]);
+      await agrees();
+      // No write path moves a line today; the usage must follow one that does.
+      const db = headroom.store.db;
+      await db
+        .updateTable("credit_lines")
+        .set((eb) => ({ region: "west", balance: eb("balance", "+", 40_000) }))
+        .where("account_id", "=", "a")
+        .execute();
+      expect((await agrees()).map((u) => u.used)).toEqual([4_500_000, 1_000_000, 590_000]);
+      await db.updateTable("credit_lines").set({ region: "east" }).where("account_id", "=", "c").execute();
+      await agrees();
+      await db.deleteFrom("credit_lines").where("account_id", "=", "b").execute();
+      expect((await agrees()).map((u) => u.used)).toEqual([3_500_000, 1_500_000, 490_000]);
+    } finally {
+      await headroom.dispose();
+    }
+  });
 });
