@@ -547,10 +547,6 @@ function turnedAround(goal: RecourseGoal, d: Decision): boolean {
   return goal === "keep" ? !d.adverse : d.action === "reopen";
 }
 
-function reached(goal: RecourseGoal, d: Decision, limit: Fen, strict: boolean): boolean {
-  return turnedAround(goal, d) && (!strict || d.toLimit >= limit);
-}
-
 /** Changes that stop `rule` from firing: any one held condition made false. */
 function blockPatches(search: Search, node: Node, rule: PolicyRule) {
   return rule.when.flatMap((c) => conditionPatches(search, node, c, false));
@@ -677,8 +673,10 @@ class CandidateHeap {
 
 /**
  * Best-first search over plans. Costs need no engine run, so candidates are ranked as they are
- * generated and decide() runs only on the one taken next: the first that reaches the goal is the
- * cheapest plan that does.
+ * generated and decide() runs only on the one taken next. The first plan that turns the decision
+ * around and gives the previous limit back is the cheapest that does; failing one within the
+ * budget, the first that turns it around at all. Both come from one pass: a search for the
+ * second alone would take nodes in the same order and stop at the same one.
  */
 export function searchRecourse(
   base: DecisionInput,
@@ -686,15 +684,18 @@ export function searchRecourse(
   goal: RecourseGoal,
   ctx: RecourseContext,
   now: EpochMs,
-  strict: boolean,
 ): Node | null {
   const search: Search = { base, state, now, ctx };
   const open = new CandidateHeap();
   open.push({ plan: EMPTY_PLAN, cost: costOf(search, EMPTY_PLAN) });
   const seen = new Set<string>([planKey(EMPTY_PLAN)]);
+  let turnaround: Node | null = null;
   for (let evaluated = 0; open.size > 0 && evaluated < NODE_BUDGET; evaluated++) {
     const node = evaluate(search, open.pop());
-    if (reached(goal, node.decision, base.line.limit, strict)) return node;
+    if (turnedAround(goal, node.decision)) {
+      if (node.decision.toLimit >= base.line.limit) return node;
+      turnaround ??= node;
+    }
     for (const patch of nextPatches(search, node, goal)) {
       const plan = mergePlans(node.plan, patch);
       const key = planKey(plan);
@@ -703,7 +704,7 @@ export function searchRecourse(
       open.push({ plan, cost: costOf(search, plan) });
     }
   }
-  return null;
+  return turnaround;
 }
 
 /**
@@ -798,8 +799,7 @@ export function computeRecourse(
   const now = decision.decidedAt;
   const { goal, base } = recourseBase(input, decision);
   // The previous limit back if any plan gets there; failing that, the best turnaround there is.
-  const found =
-    searchRecourse(base, state, goal, ctx, now, true) ?? searchRecourse(base, state, goal, ctx, now, false);
+  const found = searchRecourse(base, state, goal, ctx, now);
   if (found === null) {
     return {
       goal,
