@@ -152,7 +152,7 @@ export async function ingestBatches(
     const consented = await bureauConsents(trx, store.dialect, lines, fresh);
     const accepted: { event: CreditEvent; at: number }[] = [];
     const refused: RefusedEventTable[] = [];
-    for (const { event, key: eventKeyOf, at } of fresh) {
+    for (const { event, key: outcomeKey, at } of fresh) {
       let line = lines.get(event.accountId);
       const borrowerId = line?.row.borrower_id ?? "";
       const refusal =
@@ -165,7 +165,7 @@ export async function ingestBatches(
               newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
             ));
       if (refusal !== null) {
-        outcomes.set(eventKeyOf, { id: event.id, status: "rejected", reason: refusal });
+        outcomes.set(outcomeKey, { id: event.id, status: "rejected", reason: refusal });
         refused.push({
           account_id: event.accountId,
           event_id: event.id,
@@ -176,7 +176,7 @@ export async function ingestBatches(
         continue;
       }
       const outcome: EventOutcome = { id: event.id, status: "accepted" };
-      outcomes.set(eventKeyOf, outcome);
+      outcomes.set(outcomeKey, outcome);
       accepted.push({ event, at });
       if (event.type === "account_opened") {
         if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
@@ -290,10 +290,10 @@ async function takenBefore(
     return seen;
   }
   for (const chunk of statementChunks(events)) {
-    const keys = chunk.map((e) => [e.accountId, e.id] as const);
-    // Built by hand: Array.prototype.flat cost more than the rest of this function.
-    const flat: string[] = [];
-    for (const e of chunk) flat.push(e.accountId, e.id);
+    // The values in the order the statement binds them: (account, id) per event, for each table.
+    const keys: string[] = [];
+    for (const e of chunk) keys.push(e.accountId, e.id);
+    // Built only the first time this shape runs (runShaped keeps its text).
     const taken = (table: "events" | "refused_events") =>
       trx
         .selectFrom(table)
@@ -302,10 +302,10 @@ async function takenBefore(
           eb(
             eb.refTuple("account_id", "event_id"),
             "in",
-            keys.map((k) => eb.tuple(...k)),
+            chunk.map((e) => eb.tuple(e.accountId, e.id)),
           ),
         );
-    const { rows } = await runShaped(trx, `${dialect}|events taken|${keys.length}`, [...flat, ...flat], () =>
+    const { rows } = await runShaped(trx, `${dialect}|events taken|${chunk.length}`, [...keys, ...keys], () =>
       taken("events").unionAll(taken("refused_events")),
     );
     for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));

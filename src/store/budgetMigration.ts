@@ -152,7 +152,7 @@ async function sqliteUsageTriggers(db: Kysely<any>): Promise<void> {
  *   it counts in, in one update of the measure that moved, not a removal and a re-adding of both.
  *   A move to another region or segment still takes the line out of the old budgets and into the new.
  */
-export function budgetTriggersGuarded(dialect: StoreDialect): Migration {
+export function budgetTriggersByChange(dialect: StoreDialect): Migration {
   return {
     // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
     async up(db: Kysely<any>) {

@@ -7,7 +7,7 @@ import {
   sql,
 } from "kysely";
 import { borrowerSide } from "./borrowerMigration.ts";
-import { budgetRestorations, budgets, budgetTriggersGuarded } from "./budgetMigration.ts";
+import { budgetRestorations, budgets, budgetTriggersByChange } from "./budgetMigration.ts";
 import { ledgerCheckpoints } from "./checkpointMigration.ts";
 import { rateChanges } from "./rateChangeMigration.ts";
 import { refusedEventsMigration } from "./refusedEventsMigration.ts";
@@ -377,7 +377,7 @@ class CodeMigrations implements MigrationProvider {
       "0021_simulation_what_if": sandboxWhatIfMigration(),
       "0022_budget_restorations": budgetRestorations(),
       "0023_shadow_class_wide": shadowClassWide(),
-      "0024_budget_triggers_guarded": budgetTriggersGuarded(this.dialect),
+      "0024_budget_triggers_by_change": budgetTriggersByChange(this.dialect),
     };
   }
 }
