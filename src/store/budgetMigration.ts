@@ -80,6 +80,9 @@ export function budgets(dialect: StoreDialect): Migration {
 const covers = (l: string) =>
   `(scope_kind in ('total', 'product') or (scope_kind = 'region' and scope_value = ${l}.region) or (scope_kind = 'segment' and scope_value = ${l}.segment))`;
 const amount = (l: string) => `(case measure when 'limit' then ${l}.limit_amount else ${l}.balance end)`;
+/** SQLite trigger statements: the new line counted into its budgets, the old one taken out of them. */
+const addNew = `update budgets set used = used + ${amount("new")} where ${covers("new")};`;
+const removeOld = `update budgets set used = used - ${amount("old")} where ${covers("old")};`;
 
 /** Rows of `rows` (a transition table) signed by `sign`, per budget covering them, on PostgreSQL. */
 const pgAmounts = (rows: string, sign: string) => `
@@ -126,19 +129,17 @@ async function postgresUsageTrigger(db: Kysely<any>): Promise<void> {
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 async function sqliteUsageTriggers(db: Kysely<any>): Promise<void> {
-  const add = `update budgets set used = used + ${amount("new")} where ${covers("new")};`;
-  const remove = `update budgets set used = used - ${amount("old")} where ${covers("old")};`;
   await sql
-    .raw(`create trigger credit_lines_budget_insert after insert on credit_lines begin ${add} end`)
+    .raw(`create trigger credit_lines_budget_insert after insert on credit_lines begin ${addNew} end`)
     .execute(db);
   await sql
-    .raw(`create trigger credit_lines_budget_delete after delete on credit_lines begin ${remove} end`)
+    .raw(`create trigger credit_lines_budget_delete after delete on credit_lines begin ${removeOld} end`)
     .execute(db);
   await sql
     .raw(`
     create trigger credit_lines_budget_update after update of limit_amount, balance on credit_lines
     when new.limit_amount != old.limit_amount or new.balance != old.balance
-    begin ${remove} ${add} end`)
+    begin ${removeOld} ${addNew} end`)
     .execute(db);
 }
 
@@ -160,22 +161,17 @@ export function budgetTriggersByChange(dialect: StoreDialect): Migration {
       for (const event of ["insert", "delete", "update"])
         await sql.raw(`drop trigger credit_lines_budget_${event}`).execute(db);
       const any = "exists (select 1 from budgets)";
-      const add = `update budgets set used = used + ${amount("new")} where ${covers("new")};`;
-      const remove = `update budgets set used = used - ${amount("old")} where ${covers("old")};`;
       const sameScope = "new.region = old.region and new.segment = old.segment";
-      const moved =
-        "(case measure when 'limit' then new.limit_amount != old.limit_amount else new.balance != old.balance end)";
-      const change =
-        "(case measure when 'limit' then new.limit_amount - old.limit_amount else new.balance - old.balance end)";
       for (const statement of [
-        `create trigger credit_lines_budget_insert after insert on credit_lines when ${any} begin ${add} end`,
-        `create trigger credit_lines_budget_delete after delete on credit_lines when ${any} begin ${remove} end`,
+        `create trigger credit_lines_budget_insert after insert on credit_lines when ${any} begin ${addNew} end`,
+        `create trigger credit_lines_budget_delete after delete on credit_lines when ${any} begin ${removeOld} end`,
         `create trigger credit_lines_budget_update after update of limit_amount, balance on credit_lines
           when ${any} and ${sameScope} and (new.limit_amount != old.limit_amount or new.balance != old.balance)
-          begin update budgets set used = used + ${change} where ${covers("new")} and ${moved}; end`,
+          begin update budgets set used = used + ${amount("new")} - ${amount("old")}
+            where ${covers("new")} and ${amount("new")} != ${amount("old")}; end`,
         `create trigger credit_lines_budget_rescope after update of region, segment, limit_amount, balance on credit_lines
           when ${any} and not (${sameScope})
-          begin ${remove} ${add} end`,
+          begin ${removeOld} ${addNew} end`,
       ])
         await sql.raw(statement).execute(db);
     },
