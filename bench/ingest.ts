@@ -3,8 +3,11 @@
  * when triggered -> ledger -> outbox, against a real `headroom serve` child process, on SQLite and
  * (when reachable) PostgreSQL. Prints figures; asserts nothing about time.
  *
- *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2,8] [--only sqlite|postgres]
- *   (each concurrency runs against a fresh database; concurrent batches commit together)
+ *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2,8] [--warmup 1000]
+ *     [--only sqlite|postgres]
+ *   (each concurrency runs against a fresh database; concurrent batches commit together. The server
+ *   first takes `--warmup` other borrowers' events, printed as "cold": a server just started spends
+ *   the second core compiling its hot paths, one that has been running does not; 0 skips it)
  *   npx tsx bench/ingest.ts --url http://127.0.0.1:8080 --key hrk_...   (an already running, empty Headroom;
  *   the key needs the integration or admin role; default $HEADROOM_API_KEY)
  */
@@ -13,13 +16,14 @@ import { MS_PER_DAY } from "../src/engine/time.ts";
 import { createKeyWithCli, freePort, runHeadroom, waitForHealthy } from "../test/support/server.ts";
 import { onEachStore } from "./support/benchStores.ts";
 import { cpuSeconds } from "./support/cpuTime.ts";
-import { ingestWorkload } from "./support/ingestWorkload.ts";
+import { ingestWorkload, MEASURED_BOOK, WARMUP_BOOK, type WorkloadBook } from "./support/ingestWorkload.ts";
 
 const { values } = parseArgs({
   options: {
     borrowers: { type: "string", default: "5000" },
     months: { type: "string", default: "6" },
     concurrency: { type: "string", default: "2,8" },
+    warmup: { type: "string", default: "1000" },
     only: { type: "string" },
     url: { type: "string" },
     key: { type: "string", default: process.env.HEADROOM_API_KEY ?? "" },
@@ -27,16 +31,15 @@ const { values } = parseArgs({
 });
 const borrowers = Number(values.borrowers);
 const months = Number(values.months);
+const warmupBorrowers = Number(values.warmup);
 const concurrencies = values.concurrency.split(",").map(Number);
+if (!Number.isSafeInteger(warmupBorrowers) || warmupBorrowers < 0)
+  throw new Error("--warmup must be a whole number of borrowers (0: none)");
 
-async function batches(): Promise<string[]> {
+async function batches(count: number, book: WorkloadBook): Promise<string[]> {
   // Ends at the start of yesterday (UTC): recent enough that notice periods run past the server's
   // clock, and the same workload for every run of the day, so runs compare.
-  const batches = await ingestWorkload(
-    borrowers,
-    months,
-    (Math.floor(Date.now() / MS_PER_DAY) - 1) * MS_PER_DAY,
-  );
+  const batches = await ingestWorkload(count, months, (Math.floor(Date.now() / MS_PER_DAY) - 1) * MS_PER_DAY, book);
   return batches.map((events) => JSON.stringify({ events }));
 }
 
@@ -82,7 +85,7 @@ async function drive(
   const p = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
   console.log(
-    `${`${name} x${concurrency}`.padEnd(14)} ${Math.round(events / seconds)
+    `${`${name} x${concurrency}`.padEnd(16)} ${Math.round(events / seconds)
       .toLocaleString("en-US")
       .padStart(8)} events/s  ` +
       `(${events} events, ${decisions} decisions, ${seconds.toFixed(1)} s; batch latency p50 ${p(0.5)} ms, p99 ${p(0.99)} ms${serverCpu})`,
@@ -95,15 +98,23 @@ async function run(name: string, database: string, bodies: string[], concurrency
   const server = runHeadroom(["--database", database, "serve", "--port", String(port), "--no-background"]);
   try {
     await waitForHealthy(port, server);
-    await drive(name, `http://127.0.0.1:${port}`, key, bodies, concurrency, server.pid);
+    const base = `http://127.0.0.1:${port}`;
+    // A server that has been running has compiled its hot paths; one just started compiles them
+    // on the second core, which the client also needs. Both figures are printed.
+    if (warmup.length > 0) await drive(`${name} cold`, base, key, warmup, concurrency, server.pid);
+    await drive(name, base, key, bodies, concurrency, server.pid);
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.on("exit", resolve));
   }
 }
 
-const bodies = await batches();
+const bodies = await batches(borrowers, MEASURED_BOOK);
+const warmup = warmupBorrowers > 0 ? await batches(warmupBorrowers, WARMUP_BOOK) : [];
 for (const concurrency of concurrencies) {
-  if (values.url !== undefined) await drive("external", values.url, values.key, bodies, concurrency);
+  if (values.url !== undefined) {
+    if (warmup.length > 0) await drive("external cold", values.url, values.key, warmup, concurrency);
+    await drive("external", values.url, values.key, bodies, concurrency);
+  }
   else await onEachStore(values.only, (name, database) => run(name, database, bodies, concurrency));
 }

@@ -13,13 +13,14 @@ import { openHeadroom } from "../src/services/headroom.ts";
 import { ingestBatches } from "../src/services/ingest.ts";
 import { onEachStore } from "./support/benchStores.ts";
 import { cpuSeconds } from "./support/cpuTime.ts";
-import { ingestWorkload } from "./support/ingestWorkload.ts";
+import { ingestWorkload, WARMUP_BOOK } from "./support/ingestWorkload.ts";
 
 const { values } = parseArgs({
   options: {
     borrowers: { type: "string", default: "3000" },
     months: { type: "string", default: "6" },
     group: { type: "string", default: "4" },
+    warmup: { type: "string", default: "3000" },
     only: { type: "string" },
   },
 });
@@ -28,10 +29,16 @@ if (!Number.isSafeInteger(group) || group < 1 || group > 8) throw new Error("--g
 
 const end = Date.UTC(2026, 10, 1);
 const batches = await ingestWorkload(Number(values.borrowers), Number(values.months), end);
+const warmupBatches =
+  Number(values.warmup) > 0
+    ? await ingestWorkload(Number(values.warmup), Number(values.months), end, WARMUP_BOOK)
+    : [];
 
 async function run(name: string, databaseUrl: string): Promise<void> {
   const headroom = await openHeadroom({ databaseUrl, clock: () => end + MS_PER_DAY });
   try {
+    for (let i = 0; i < warmupBatches.length; i += group)
+      await ingestBatches(headroom, warmupBatches.slice(i, i + group));
     const mainAtStart = cpuSeconds(process.pid, process.pid);
     const processAtStart = process.cpuUsage();
     const started = performance.now();
