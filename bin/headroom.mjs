@@ -4,15 +4,16 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import NODE_FLAGS from "./node-flags.json" with { type: "json" };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-/**
- * A 32 MiB young generation (semi-space; node's default is 16): whole-book jobs keep a chunk of
- * lines and their writes alive across each transaction's awaits, and with the default every
- * scavenge copies that chunk again. bench/review.ts: 14% less CPU, lower peak RSS. The npm
- * scripts that run the CLI pass the same flag.
+/*
+ * node-flags.json: a 32 MiB young generation (semi-space; node's default is 16). Whole-book jobs
+ * and ingest's group commits keep a chunk of lines and their writes alive across each
+ * transaction's awaits, and with the default every scavenge copies that chunk again.
+ * bench/review.ts: 14% less CPU, lower peak RSS. The npm scripts that run the CLI pass the same
+ * flag; the test and benchmark servers (test/support/server.ts) read the same file.
  */
-const NODE_FLAGS = ["--max-semi-space-size=32"];
 const child = spawn(
   process.execPath,
   [

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import NODE_FLAGS from "../../bin/node-flags.json" with { type: "json" };
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -18,9 +19,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs the real CLI in a child process (node + tsx, no wrapper, so signals reach Headroom itself). */
+/**
+ * Runs the real CLI in a child process (node + tsx, no wrapper, so signals reach Headroom itself),
+ * with the node flags bin/headroom.mjs gives it.
+ */
 export function runHeadroom(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], {
+  return spawn(process.execPath, [...NODE_FLAGS, "--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], {
     cwd: ROOT,
     env: { ...process.env, HEADROOM_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
