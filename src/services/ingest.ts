@@ -99,16 +99,21 @@ export async function ingestBatches(
     await lineCache?.open(trx);
     await deps.fence?.(trx);
     const recordedAt = deps.clock();
-    // Each event's key is made once: the outcome map is read and written by it several times.
-    const keys = events.map((e) => eventKey(e.accountId, e.id));
-    const outcomes = new Map<string, EventOutcome>();
-    const unique: KeyedEvent[] = [];
-    events.forEach((event, i) => {
-      const key = keys[i] as string;
-      if (outcomes.has(key)) return;
-      outcomes.set(key, { id: event.id, status: "duplicate" });
-      unique.push({ event, key });
-    });
+    // The first arrival of each key carries the event's outcome; a repeat (null) is a duplicate.
+    const firstArrivals: (Arrival | null)[] = [];
+    const unique: Arrival[] = [];
+    const byKey = new Map<string, Arrival>();
+    for (const event of events) {
+      const key = eventKey(event.accountId, event.id);
+      if (byKey.has(key)) {
+        firstArrivals.push(null);
+        continue;
+      }
+      const arrival: Arrival = { event, key, outcome: { id: event.id, status: "duplicate" }, at: 0 };
+      byKey.set(key, arrival);
+      unique.push(arrival);
+      firstArrivals.push(arrival);
+    }
     const openings: LineScope[] = [];
     for (const { event: e } of unique)
       if (e.type === "account_opened")
@@ -124,9 +129,10 @@ export async function ingestBatches(
     const opening = new Set(openings.map((o) => o.accountId));
     // Not remembered, unlike a refused drawdown: an event that came before its account was
     // opened may be sent again once it is, and is then taken.
-    const known = unique.filter(({ event: e, key }) => {
+    const known = unique.filter((a) => {
+      const e = a.event;
       if (lines.has(e.accountId) || opening.has(e.accountId)) return true;
-      outcomes.set(key, { id: e.id, status: "rejected", reason: `account ${e.accountId} is not open` });
+      a.outcome = { id: e.id, status: "rejected", reason: `account ${e.accountId} is not open` };
       return false;
     });
 
@@ -138,21 +144,15 @@ export async function ingestBatches(
       store.dialect,
       known.map((k) => k.event),
     );
-
-    // Per-account order is event time; ties keep arrival order (the sort is stable).
-    const fresh = known
-      .filter((k) => !seen.has(k.key))
-      .map(({ event, key }) => ({ event, key, at: Date.parse(event.occurredAt) }))
-      .sort((a, b) =>
-        a.event.accountId < b.event.accountId ? -1 : a.event.accountId > b.event.accountId ? 1 : a.at - b.at,
-      );
+    const fresh = inAccountOrder(known.filter((k) => !seen.has(k.key)));
 
     const writes = new WriteSet(engine, recordedAt, budgets);
     const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
     const consented = await bureauConsents(trx, store.dialect, lines, fresh);
     const accepted: { event: CreditEvent; at: number }[] = [];
     const refused: RefusedEventTable[] = [];
-    for (const { event, key: outcomeKey, at } of fresh) {
+    for (const arrival of fresh) {
+      const { event, at } = arrival;
       let line = lines.get(event.accountId);
       const borrowerId = line?.row.borrower_id ?? "";
       const refusal =
@@ -165,7 +165,7 @@ export async function ingestBatches(
               newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
             ));
       if (refusal !== null) {
-        outcomes.set(outcomeKey, { id: event.id, status: "rejected", reason: refusal });
+        arrival.outcome = { id: event.id, status: "rejected", reason: refusal };
         refused.push({
           account_id: event.accountId,
           event_id: event.id,
@@ -176,7 +176,7 @@ export async function ingestBatches(
         continue;
       }
       const outcome: EventOutcome = { id: event.id, status: "accepted" };
-      outcomes.set(outcomeKey, outcome);
+      arrival.outcome = outcome;
       accepted.push({ event, at });
       if (event.type === "account_opened") {
         if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
@@ -245,17 +245,12 @@ export async function ingestBatches(
     await writes.flush(trx, store);
 
     // A repeat of an id, in its own batch or a later one of the group, is a duplicate of the first.
-    const reported = new Set<string>();
     let next = 0;
-    const results = batches.map((batch) => {
-      const outcomesOfBatch = batch.map((e): EventOutcome => {
-        const key = keys[next++] as string;
-        if (reported.has(key)) return { id: e.id, status: "duplicate" };
-        reported.add(key);
-        return outcomes.get(key) as EventOutcome;
-      });
-      return summarise(outcomesOfBatch);
-    });
+    const results = batches.map((batch) =>
+      summarise(
+        batch.map((e): EventOutcome => firstArrivals[next++]?.outcome ?? { id: e.id, status: "duplicate" }),
+      ),
+    );
     return { results, lines };
   }
 }
@@ -325,10 +320,35 @@ function summarise(results: EventOutcome[]): IngestResult {
   return summary;
 }
 
-interface KeyedEvent {
+/** One event of a transaction's group, the first to arrive with its key. */
+interface Arrival {
   event: CreditEvent;
   /** eventKey of the event. */
   key: string;
+  outcome: EventOutcome;
+  /** Its time (epoch ms), once it is known to be fresh. */
+  at: number;
+}
+
+/**
+ * Accounts in id order; within an account, event time, ties keeping arrival order. Sorting the
+ * few events of each account, rather than the whole group, keeps the comparisons few.
+ */
+function inAccountOrder(arrivals: readonly Arrival[]): Arrival[] {
+  const byAccount = new Map<string, Arrival[]>();
+  for (const a of arrivals) {
+    a.at = Date.parse(a.event.occurredAt);
+    const list = byAccount.get(a.event.accountId);
+    if (list === undefined) byAccount.set(a.event.accountId, [a]);
+    else list.push(a);
+  }
+  const ordered: Arrival[] = [];
+  for (const account of [...byAccount.keys()].sort()) {
+    const list = byAccount.get(account) as Arrival[];
+    if (list.length > 1) list.sort((x, y) => x.at - y.at); // stable: ties keep arrival order
+    for (const a of list) ordered.push(a);
+  }
+  return ordered;
 }
 
 /** Events are idempotent by (account, event id). */
