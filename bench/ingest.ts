@@ -39,7 +39,12 @@ if (!Number.isSafeInteger(warmupBorrowers) || warmupBorrowers < 0)
 async function batches(count: number, book: WorkloadBook): Promise<string[]> {
   // Ends at the start of yesterday (UTC): recent enough that notice periods run past the server's
   // clock, and the same workload for every run of the day, so runs compare.
-  const batches = await ingestWorkload(count, months, (Math.floor(Date.now() / MS_PER_DAY) - 1) * MS_PER_DAY, book);
+  const batches = await ingestWorkload(
+    count,
+    months,
+    (Math.floor(Date.now() / MS_PER_DAY) - 1) * MS_PER_DAY,
+    book,
+  );
   return batches.map((events) => JSON.stringify({ events }));
 }
 
@@ -52,6 +57,7 @@ async function drive(
   serverPid?: number,
 ): Promise<void> {
   const cpuAtStart = cpuSeconds(serverPid);
+  const mainAtStart = cpuSeconds(serverPid, serverPid);
   // Batches are sent in time order; `concurrency` requests are in flight at once, as a busy producer would.
   let next = 0;
   let events = 0;
@@ -77,10 +83,15 @@ async function drive(
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   const cpuAtEnd = cpuSeconds(serverPid);
+  const mainAtEnd = cpuSeconds(serverPid, serverPid);
+  // The main thread bounds ingest (it is the SQLite writer); the rest is GC, the WAL checkpointer
+  // and the batch parser's worker.
+  const perEvent = (from: number | null, to: number | null) =>
+    from === null || to === null ? "?" : (((to - from) / events) * 1e6).toFixed(0);
   const serverCpu =
     cpuAtStart === null || cpuAtEnd === null
       ? ""
-      : `; server CPU ${(((cpuAtEnd - cpuAtStart) / events) * 1e6).toFixed(0)} µs/event, busy ${(((cpuAtEnd - cpuAtStart) / seconds) * 100).toFixed(0)}%`;
+      : `; server CPU ${perEvent(cpuAtStart, cpuAtEnd)} µs/event (main thread ${perEvent(mainAtStart, mainAtEnd)}), busy ${(((cpuAtEnd - cpuAtStart) / seconds) * 100).toFixed(0)}%`;
   latencies.sort((a, b) => a - b);
   const p = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
@@ -115,6 +126,5 @@ for (const concurrency of concurrencies) {
   if (values.url !== undefined) {
     if (warmup.length > 0) await drive("external cold", values.url, values.key, warmup, concurrency);
     await drive("external", values.url, values.key, bodies, concurrency);
-  }
-  else await onEachStore(values.only, (name, database) => run(name, database, bodies, concurrency));
+  } else await onEachStore(values.only, (name, database) => run(name, database, bodies, concurrency));
 }
