@@ -63,6 +63,7 @@ async function drive(
   let events = 0;
   let decisions = 0;
   const latencies: number[] = [];
+  const clientAtStart = process.cpuUsage();
   const started = performance.now();
   const worker = async () => {
     while (next < bodies.length) {
@@ -82,6 +83,7 @@ async function drive(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(clientAtStart);
   const cpuAtEnd = cpuSeconds(serverPid);
   const mainAtEnd = cpuSeconds(serverPid, serverPid);
   // The main thread bounds ingest (it is the SQLite writer); the rest is GC, the WAL checkpointer
@@ -91,7 +93,7 @@ async function drive(
   const serverCpu =
     cpuAtStart === null || cpuAtEnd === null
       ? ""
-      : `; server CPU ${perEvent(cpuAtStart, cpuAtEnd)} µs/event (main thread ${perEvent(mainAtStart, mainAtEnd)}), busy ${(((cpuAtEnd - cpuAtStart) / seconds) * 100).toFixed(0)}%`;
+      : `; server CPU ${perEvent(cpuAtStart, cpuAtEnd)} µs/event (main thread ${perEvent(mainAtStart, mainAtEnd)}), busy ${(((cpuAtEnd - cpuAtStart) / seconds) * 100).toFixed(0)}%; client CPU ${((client.user + client.system) / events).toFixed(0)} µs/event`;
   latencies.sort((a, b) => a - b);
   const p = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
