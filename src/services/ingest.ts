@@ -139,17 +139,18 @@ export async function ingestBatches(
     // Events taken before, accepted or refused: a replay of either changes nothing. A refusal
     // judged again would read the line as later events left it, and could accept, out of
     // order, a drawdown that was refused (a redelivered stream batch, a retried request).
-    const seen = await takenBefore(
-      trx,
-      store.dialect,
-      known.map((k) => k.event),
-    );
-    const fresh = inAccountOrder(known.filter((k) => !seen.has(k.key)));
+    // The rest go into the event log as they are checked against it (nothing is written where the
+    // key is already there): one search of the log's key where a look-up and an insert took two.
+    // The few this transaction refuses leave the log again below, for the refused events.
+    const refusedBefore = await refusedKeys(trx, store.dialect, known);
+    const candidates = known.filter((k) => !refusedBefore.has(k.key));
+    for (const c of candidates) c.at = Date.parse(c.event.occurredAt);
+    const logged = await logNewEvents(trx, store.dialect, candidates, recordedAt);
+    const fresh = inAccountOrder(candidates.filter((k) => logged.has(k.key)));
 
     const writes = new WriteSet(engine, recordedAt, budgets);
     const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
     const consented = await bureauConsents(trx, store.dialect, lines, fresh);
-    const accepted: { event: CreditEvent; at: number }[] = [];
     const refused: RefusedEventTable[] = [];
     for (const arrival of fresh) {
       const { event, at } = arrival;
@@ -177,7 +178,6 @@ export async function ingestBatches(
       }
       const outcome: EventOutcome = { id: event.id, status: "accepted" };
       arrival.outcome = outcome;
-      accepted.push({ event, at });
       if (event.type === "account_opened") {
         if (line !== undefined) continue; // Re-opening an open account is a no-op, not an error.
         line = openLine(event, at);
@@ -211,19 +211,7 @@ export async function ingestBatches(
       repriceLine(writes, line, input, decision, key);
     }
 
-    await insertRows(
-      trx,
-      store.dialect,
-      "events",
-      accepted.map(({ event, at }) => ({
-        event_id: event.id,
-        account_id: event.accountId,
-        type: event.type,
-        occurred_at: at,
-        recorded_at: recordedAt,
-        payload: JSON.stringify(event.data),
-      })),
-    );
+    await unlogRefused(trx, store.dialect, refused);
     await insertRows(trx, store.dialect, "refused_events", refused);
     if (newBorrowers.size > 0) {
       const rows = [...newBorrowers.values()].map((e) => ({
@@ -259,53 +247,110 @@ export async function ingestBatches(
 const ALWAYS_LOAD = { load: loadLines };
 
 /**
- * The keys (eventKey) of these events already taken, accepted or refused. PostgreSQL plans a long
- * row-value IN list as a scan of the whole table (a batch took seconds on a 100k-event log); a
- * join against the unnested keys uses the primary key. SQLite uses its index for the IN list.
+ * The keys (eventKey) of these events refused before. PostgreSQL plans a long row-value IN list
+ * as a scan of the whole table; a join against the unnested keys uses the primary key. SQLite
+ * uses its index for the IN list.
  */
-async function takenBefore(
+async function refusedKeys(
   trx: Transaction<Database>,
   dialect: StoreDialect,
-  events: readonly CreditEvent[],
+  arrivals: readonly Arrival[],
 ): Promise<Set<string>> {
   const seen = new Set<string>();
   if (dialect === "postgres") {
-    if (events.length === 0) return seen;
-    const accounts = events.map((e) => e.accountId);
-    const ids = events.map((e) => e.id);
-    const taken = (table: "events" | "refused_events") =>
-      sql<{ account_id: string; event_id: string }>`select t.account_id, t.event_id from ${sql.table(table)} t
-        join unnest(${accounts}::text[], ${ids}::text[]) as k(account_id, event_id)
-        on t.account_id = k.account_id and t.event_id = k.event_id`;
-    const { rows } = await sql<{
-      account_id: string;
-      event_id: string;
-    }>`${taken("events")} union all ${taken("refused_events")}`.execute(trx);
+    if (arrivals.length === 0) return seen;
+    const accounts = arrivals.map((a) => a.event.accountId);
+    const ids = arrivals.map((a) => a.event.id);
+    const { rows } = await sql<{ account_id: string; event_id: string }>`select t.account_id, t.event_id
+      from refused_events t join unnest(${accounts}::text[], ${ids}::text[]) as k(account_id, event_id)
+      on t.account_id = k.account_id and t.event_id = k.event_id`.execute(trx);
     for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));
     return seen;
   }
-  for (const chunk of statementChunks(events)) {
-    // The values in the order the statement binds them: (account, id) per event, for each table.
+  for (const chunk of statementChunks(arrivals)) {
+    // The values in the order the statement binds them: (account, id) per event.
     const keys: string[] = [];
-    for (const e of chunk) keys.push(e.accountId, e.id);
+    for (const { event } of chunk) keys.push(event.accountId, event.id);
     // Built only the first time this shape runs (runShaped keeps its text).
-    const taken = (table: "events" | "refused_events") =>
+    const { rows } = await runShaped(trx, `${dialect}|refused before|${chunk.length}`, keys, () =>
       trx
-        .selectFrom(table)
+        .selectFrom("refused_events")
         .select(["account_id", "event_id"])
         .where((eb) =>
           eb(
             eb.refTuple("account_id", "event_id"),
             "in",
-            chunk.map((e) => eb.tuple(e.accountId, e.id)),
+            chunk.map(({ event }) => eb.tuple(event.accountId, event.id)),
           ),
-        );
-    const { rows } = await runShaped(trx, `${dialect}|events taken|${chunk.length}`, [...keys, ...keys], () =>
-      taken("events").unionAll(taken("refused_events")),
+        ),
     );
     for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));
   }
   return seen;
+}
+
+/**
+ * Appends these events to the event log, but for any whose key the log already holds, and
+ * returns the keys appended: the events not taken before.
+ */
+async function logNewEvents(
+  trx: Transaction<Database>,
+  dialect: StoreDialect,
+  arrivals: readonly Arrival[],
+  recordedAt: number,
+): Promise<Set<string>> {
+  const logged = new Set<string>();
+  for (const chunk of statementChunks(arrivals)) {
+    const rows = chunk.map(({ event, at }) => ({
+      event_id: event.id,
+      account_id: event.accountId,
+      type: event.type,
+      occurred_at: at,
+      recorded_at: recordedAt,
+      payload: JSON.stringify(event.data),
+    }));
+    const values: unknown[] = [];
+    for (const r of rows)
+      values.push(r.event_id, r.account_id, r.type, r.occurred_at, r.recorded_at, r.payload);
+    const { rows: appended } = await runShaped(trx, `${dialect}|log new events|${chunk.length}`, values, () =>
+      trx
+        .insertInto("events")
+        .values(rows)
+        .onConflict((oc) => oc.columns(["account_id", "event_id"]).doNothing())
+        .returning(["account_id", "event_id"]),
+    );
+    for (const r of appended) logged.add(eventKey(r.account_id, r.event_id));
+  }
+  return logged;
+}
+
+/** Takes the events this transaction refused back out of the event log (as refusedKeys, by dialect). */
+async function unlogRefused(
+  trx: Transaction<Database>,
+  dialect: StoreDialect,
+  refused: readonly RefusedEventTable[],
+): Promise<void> {
+  if (dialect === "postgres") {
+    if (refused.length === 0) return;
+    const accounts = refused.map((r) => r.account_id);
+    const ids = refused.map((r) => r.event_id);
+    await sql`delete from events t using unnest(${accounts}::text[], ${ids}::text[]) as k(account_id, event_id)
+      where t.account_id = k.account_id and t.event_id = k.event_id`.execute(trx);
+    return;
+  }
+  for (const chunk of statementChunks(refused)) {
+    const keys: string[] = [];
+    for (const r of chunk) keys.push(r.account_id, r.event_id);
+    await runShaped(trx, `${dialect}|unlog refused|${chunk.length}`, keys, () =>
+      trx.deleteFrom("events").where((eb) =>
+        eb(
+          eb.refTuple("account_id", "event_id"),
+          "in",
+          chunk.map((r) => eb.tuple(r.account_id, r.event_id)),
+        ),
+      ),
+    );
+  }
 }
 
 function summarise(results: EventOutcome[]): IngestResult {
@@ -326,7 +371,7 @@ interface Arrival {
   /** eventKey of the event. */
   key: string;
   outcome: EventOutcome;
-  /** Its time (epoch ms), once it is known to be fresh. */
+  /** Its time (epoch ms), once the event is known to be for an open account. */
   at: number;
 }
 
@@ -337,7 +382,6 @@ interface Arrival {
 function inAccountOrder(arrivals: readonly Arrival[]): Arrival[] {
   const byAccount = new Map<string, Arrival[]>();
   for (const a of arrivals) {
-    a.at = Date.parse(a.event.occurredAt);
     const list = byAccount.get(a.event.accountId);
     if (list === undefined) byAccount.set(a.event.accountId, [a]);
     else list.push(a);
