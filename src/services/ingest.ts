@@ -139,14 +139,14 @@ export async function ingestBatches(
     // Events taken before, accepted or refused: a replay of either changes nothing. A refusal
     // judged again would read the line as later events left it, and could accept, out of
     // order, a drawdown that was refused (a redelivered stream batch, a retried request).
-    // The rest go into the event log as they are checked against it (nothing is written where the
-    // key is already there): one search of the log's key where a look-up and an insert took two.
-    // The few this transaction refuses leave the log again below, for the refused events.
-    const refusedBefore = await refusedKeys(trx, store.dialect, known);
+    // The rest go into the event log as they are checked against it (logNewEvents): one search of
+    // the log's key per event where a look-up and then an insert took two. The few this
+    // transaction refuses leave the log again below, for the refused events.
+    const refusedBefore = await keysIn(trx, store.dialect, "refused_events", known);
     const candidates = known.filter((k) => !refusedBefore.has(k.key));
     for (const c of candidates) c.at = Date.parse(c.event.occurredAt);
-    const logged = await logNewEvents(trx, store.dialect, candidates, recordedAt);
-    const fresh = inAccountOrder(candidates.filter((k) => logged.has(k.key)));
+    const loggedBefore = await logNewEvents(trx, store.dialect, candidates, recordedAt);
+    const fresh = inAccountOrder(candidates.filter((k) => !loggedBefore.has(k.key)));
 
     const writes = new WriteSet(engine, recordedAt, budgets);
     const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
@@ -247,13 +247,14 @@ export async function ingestBatches(
 const ALWAYS_LOAD = { load: loadLines };
 
 /**
- * The keys (eventKey) of these events refused before. PostgreSQL plans a long row-value IN list
- * as a scan of the whole table; a join against the unnested keys uses the primary key. SQLite
- * uses its index for the IN list.
+ * The keys (eventKey) of these events that the event log or the refused events hold. PostgreSQL
+ * plans a long row-value IN list as a scan of the whole table; a join against the unnested keys
+ * uses the primary key. SQLite uses its index for the IN list.
  */
-async function refusedKeys(
+async function keysIn(
   trx: Transaction<Database>,
   dialect: StoreDialect,
+  table: "events" | "refused_events",
   arrivals: readonly Arrival[],
 ): Promise<Set<string>> {
   const seen = new Set<string>();
@@ -262,7 +263,7 @@ async function refusedKeys(
     const accounts = arrivals.map((a) => a.event.accountId);
     const ids = arrivals.map((a) => a.event.id);
     const { rows } = await sql<{ account_id: string; event_id: string }>`select t.account_id, t.event_id
-      from refused_events t join unnest(${accounts}::text[], ${ids}::text[]) as k(account_id, event_id)
+      from ${sql.table(table)} t join unnest(${accounts}::text[], ${ids}::text[]) as k(account_id, event_id)
       on t.account_id = k.account_id and t.event_id = k.event_id`.execute(trx);
     for (const r of rows) seen.add(eventKey(r.account_id, r.event_id));
     return seen;
@@ -272,9 +273,9 @@ async function refusedKeys(
     const keys: string[] = [];
     for (const { event } of chunk) keys.push(event.accountId, event.id);
     // Built only the first time this shape runs (runShaped keeps its text).
-    const { rows } = await runShaped(trx, `${dialect}|refused before|${chunk.length}`, keys, () =>
+    const { rows } = await runShaped(trx, `${dialect}|keys in ${table}|${chunk.length}`, keys, () =>
       trx
-        .selectFrom("refused_events")
+        .selectFrom(table)
         .select(["account_id", "event_id"])
         .where((eb) =>
           eb(
@@ -291,7 +292,9 @@ async function refusedKeys(
 
 /**
  * Appends these events to the event log, but for any whose key the log already holds, and
- * returns the keys appended: the events not taken before.
+ * returns those keys: the events taken before. Nearly always none are, so each statement is first
+ * tried whole; only when it appends fewer rows than it carries is it undone and the log searched
+ * for the keys it holds.
  */
 async function logNewEvents(
   trx: Transaction<Database>,
@@ -299,8 +302,8 @@ async function logNewEvents(
   arrivals: readonly Arrival[],
   recordedAt: number,
 ): Promise<Set<string>> {
-  const logged = new Set<string>();
-  for (const chunk of statementChunks(arrivals)) {
+  const loggedBefore = new Set<string>();
+  const append = async (chunk: readonly Arrival[]) => {
     const rows = chunk.map(({ event, at }) => ({
       event_id: event.id,
       account_id: event.accountId,
@@ -312,19 +315,31 @@ async function logNewEvents(
     const values: unknown[] = [];
     for (const r of rows)
       values.push(r.event_id, r.account_id, r.type, r.occurred_at, r.recorded_at, r.payload);
-    const { rows: appended } = await runShaped(trx, `${dialect}|log new events|${chunk.length}`, values, () =>
+    const result = await runShaped(trx, `${dialect}|log new events|${chunk.length}`, values, () =>
       trx
         .insertInto("events")
         .values(rows)
-        .onConflict((oc) => oc.columns(["account_id", "event_id"]).doNothing())
-        .returning(["account_id", "event_id"]),
+        .onConflict((oc) => oc.columns(["account_id", "event_id"]).doNothing()),
     );
-    for (const r of appended) logged.add(eventKey(r.account_id, r.event_id));
+    return Number(result.numAffectedRows ?? 0);
+  };
+  for (const chunk of statementChunks(arrivals)) {
+    await sql`savepoint log_new_events`.execute(trx);
+    if ((await append(chunk)) === chunk.length) {
+      await sql`release savepoint log_new_events`.execute(trx);
+      continue;
+    }
+    await sql`rollback to savepoint log_new_events`.execute(trx);
+    await sql`release savepoint log_new_events`.execute(trx);
+    const taken = await keysIn(trx, dialect, "events", chunk);
+    for (const key of taken) loggedBefore.add(key);
+    const fresh = chunk.filter((a) => !taken.has(a.key));
+    for (const part of statementChunks(fresh)) await append(part);
   }
-  return logged;
+  return loggedBefore;
 }
 
-/** Takes the events this transaction refused back out of the event log (as refusedKeys, by dialect). */
+/** Takes the events this transaction refused back out of the event log (as keysIn, by dialect). */
 async function unlogRefused(
   trx: Transaction<Database>,
   dialect: StoreDialect,

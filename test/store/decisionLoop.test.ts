@@ -75,6 +75,28 @@ for (const { target, skip } of targets) {
       }).toEqual(before);
     });
 
+    it("takes the new events of a batch that repeats some taken before, each once", async () => {
+      await ingestEvents(headroom, [opened("a1", T0), inquiry("a1", "q1", T0 + DAY)]);
+      const mixed = [
+        inquiry("a1", "q2", T0 + 2 * DAY),
+        inquiry("a1", "q1", T0 + DAY),
+        inquiry("a1", "q3", T0 + 3 * DAY),
+        inquiry("a1", "q2", T0 + 2 * DAY),
+      ];
+      const result = await ingestEvents(headroom, mixed);
+      expect(result.results.map((r) => r.status)).toEqual(["accepted", "duplicate", "accepted", "duplicate"]);
+      expect(result.decisions).toBe(2);
+      expect(await count("events")).toBe(4);
+      const ids = await headroom.store.db
+        .selectFrom("events")
+        .select("event_id")
+        .orderBy("event_id")
+        .execute();
+      expect(ids.map((r) => r.event_id)).toEqual(["a1-open", "q1", "q2", "q3"]);
+      // Every taken event's decision was recorded once, under its own event.
+      expect(await count("decisions")).toBe(3);
+    });
+
     it("orders each account's events by event time within a batch", async () => {
       await ingestEvents(headroom, [opened("a1", T0), drawdown("a1", "d1", T0 + DAY, 100_000)]);
       // The repayment arrives first in the batch but happened after the due: it must pay that due.
