@@ -334,7 +334,11 @@ async function logNewEvents(
     const taken = await keysIn(trx, dialect, "events", chunk);
     for (const key of taken) loggedBefore.add(key);
     const fresh = chunk.filter((a) => !taken.has(a.key));
-    for (const part of statementChunks(fresh)) await append(part);
+    for (const part of statementChunks(fresh))
+      if ((await append(part)) !== part.length)
+        // Another writer appended some of them since the search (PostgreSQL): the transaction
+        // fails, as a plain insert would have, and a retry finds them taken.
+        throw new Error("event log: events of this batch were appended by another transaction meanwhile");
   }
   return loggedBefore;
 }
