@@ -3,7 +3,7 @@
  * when triggered -> ledger -> outbox, against a real `headroom serve` child process, on SQLite and
  * (when reachable) PostgreSQL. Prints figures; asserts nothing about time.
  *
- *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2,8] [--warmup 1000]
+ *   npx tsx bench/ingest.ts [--borrowers 5000] [--months 6] [--concurrency 2,8,16] [--warmup 1000]
  *     [--only sqlite|postgres]
  *   (each concurrency runs against a fresh database; concurrent batches commit together. The server
  *   first takes `--warmup` other borrowers' events, printed as "cold": a server just started spends
@@ -22,7 +22,7 @@ const { values } = parseArgs({
   options: {
     borrowers: { type: "string", default: "5000" },
     months: { type: "string", default: "6" },
-    concurrency: { type: "string", default: "2,8" },
+    concurrency: { type: "string", default: "2,8,16" },
     warmup: { type: "string", default: "1000" },
     only: { type: "string" },
     url: { type: "string" },
