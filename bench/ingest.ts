@@ -86,8 +86,8 @@ async function drive(
   const client = process.cpuUsage(clientAtStart);
   const cpuAtEnd = cpuSeconds(serverPid);
   const mainAtEnd = cpuSeconds(serverPid, serverPid);
-  // The main thread bounds ingest (it is the SQLite writer); the rest is GC, the WAL checkpointer
-  // and the batch parser's worker.
+  // The main thread bounds ingest (it is the SQLite writer); the rest is mostly V8's helper
+  // threads (garbage collection, compiling) and the WAL checkpointer.
   const perEvent = (from: number | null, to: number | null) =>
     from === null || to === null ? "?" : (((to - from) / events) * 1e6).toFixed(0);
   const serverCpu =
