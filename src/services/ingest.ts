@@ -5,7 +5,7 @@ import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store, StoreDialect } from "../store/connect.ts";
-import { insertRows } from "../store/rowInserts.ts";
+import { insertRows, type RowConflict } from "../store/rowInserts.ts";
 import type { ApiActionTable, Database, RefusedEventTable } from "../store/schema.ts";
 import { runShaped, statementChunks } from "../store/shapedStatements.ts";
 import { apiActionBodyHash } from "./actionLog.ts";
@@ -102,15 +102,15 @@ export async function ingestBatches(
     // The first arrival of each key carries the event's outcome; a repeat (null) is a duplicate.
     const firstArrivals: (Arrival | null)[] = [];
     const unique: Arrival[] = [];
-    const byKey = new Map<string, Arrival>();
+    const keys = new Set<string>();
     for (const event of events) {
       const key = eventKey(event.accountId, event.id);
-      if (byKey.has(key)) {
+      if (keys.has(key)) {
         firstArrivals.push(null);
         continue;
       }
       const arrival: Arrival = { event, key, outcome: { id: event.id, status: "duplicate" }, at: 0 };
-      byKey.set(key, arrival);
+      keys.add(key);
       unique.push(arrival);
       firstArrivals.push(arrival);
     }
@@ -303,26 +303,21 @@ async function logNewEvents(
   recordedAt: number,
 ): Promise<Set<string>> {
   const loggedBefore = new Set<string>();
-  const append = async (chunk: readonly Arrival[]) => {
-    const rows = chunk.map(({ event, at }) => ({
-      event_id: event.id,
-      account_id: event.accountId,
-      type: event.type,
-      occurred_at: at,
-      recorded_at: recordedAt,
-      payload: JSON.stringify(event.data),
-    }));
-    const values: unknown[] = [];
-    for (const r of rows)
-      values.push(r.event_id, r.account_id, r.type, r.occurred_at, r.recorded_at, r.payload);
-    const result = await runShaped(trx, `${dialect}|log new events|${chunk.length}`, values, () =>
-      trx
-        .insertInto("events")
-        .values(rows)
-        .onConflict((oc) => oc.columns(["account_id", "event_id"]).doNothing()),
+  const append = (chunk: readonly Arrival[]) =>
+    insertRows(
+      trx,
+      dialect,
+      "events",
+      chunk.map(({ event, at }) => ({
+        event_id: event.id,
+        account_id: event.accountId,
+        type: event.type,
+        occurred_at: at,
+        recorded_at: recordedAt,
+        payload: JSON.stringify(event.data),
+      })),
+      EVENT_LOGGED_BEFORE,
     );
-    return Number(result.numAffectedRows ?? 0);
-  };
   for (const chunk of statementChunks(arrivals)) {
     await sql`savepoint log_new_events`.execute(trx);
     if ((await append(chunk)) === chunk.length) {
@@ -334,14 +329,19 @@ async function logNewEvents(
     const taken = await keysIn(trx, dialect, "events", chunk);
     for (const key of taken) loggedBefore.add(key);
     const fresh = chunk.filter((a) => !taken.has(a.key));
-    for (const part of statementChunks(fresh))
-      if ((await append(part)) !== part.length)
-        // Another writer appended some of them since the search (PostgreSQL): the transaction
-        // fails, as a plain insert would have, and a retry finds them taken.
-        throw new Error("event log: events of this batch were appended by another transaction meanwhile");
+    if ((await append(fresh)) !== fresh.length)
+      // Another writer appended some of them since the search (PostgreSQL): the transaction
+      // fails, as a plain insert would have, and a retry finds them taken.
+      throw new Error("event log: events of this batch were appended by another transaction meanwhile");
   }
   return loggedBefore;
 }
+
+/** An event whose key the log already holds is left as it is (logNewEvents counts what was written). */
+const EVENT_LOGGED_BEFORE: RowConflict<"events"> = {
+  name: "event logged before",
+  apply: (query) => query.onConflict((oc) => oc.columns(["account_id", "event_id"]).doNothing()),
+};
 
 /** Takes the events this transaction refused back out of the event log (as keysIn, by dialect). */
 async function unlogRefused(

@@ -14,7 +14,8 @@ export interface RowConflict<T extends Table> {
 
 /**
  * Inserts rows in multi-row statements of a few fixed sizes (shapedStatements.ts). Every row must
- * carry the same columns as the first, none undefined.
+ * carry the same columns as the first, none undefined. Returns how many rows were written (fewer
+ * than given where a conflict clause skipped some).
  */
 export async function insertRows<T extends Table>(
   db: Kysely<Database>,
@@ -22,17 +23,20 @@ export async function insertRows<T extends Table>(
   table: T,
   rows: readonly Insertable<Database[T]>[],
   conflict?: RowConflict<T>,
-): Promise<void> {
+): Promise<number> {
   const first = rows[0];
-  if (first === undefined) return;
+  if (first === undefined) return 0;
   const columns = Object.keys(first);
   const shape = `${dialect}|insert ${table}(${columns.join(",")})|${conflict?.name ?? ""}`;
+  let written = 0;
   for (const chunk of statementChunks(rows)) {
-    await runShaped(db, `${shape}|${chunk.length}`, valuesOf(table, chunk, columns), () => {
+    const result = await runShaped(db, `${shape}|${chunk.length}`, valuesOf(table, chunk, columns), () => {
       const query = db.insertInto(table).values(chunk);
       return conflict === undefined ? query : conflict.apply(query);
     });
+    written += Number(result.numAffectedRows ?? 0);
   }
+  return written;
 }
 
 function valuesOf(table: string, rows: readonly object[], columns: readonly string[]): unknown[] {
