@@ -603,7 +603,7 @@ export async function setAutomatedDecisionOptOut(
         },
         now,
       );
-      await appendToLedger(trx, deps.store, await writeNotices(trx, [notice]), now);
+      await appendToLedger(trx, deps.store, await writeNotices(trx, deps.store.dialect, [notice]), now);
       return { accountId, optOutAutomated: optOut };
     }),
   );

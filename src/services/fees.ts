@@ -123,7 +123,7 @@ function feeChunk(deps: IngestDeps, fees: FeeSchedule, after: string) {
       }
       if (charged.length > 0) await trx.insertInto("fees").values(charged).execute();
       result.charged = charged.length;
-      const noticeSeals = await writeNotices(trx, notices);
+      const noticeSeals = await writeNotices(trx, deps.store.dialect, notices);
       await appendToLedger(
         trx,
         deps.store,

@@ -139,7 +139,7 @@ export async function offerProgram(deps: IngestDeps, request: ProgramRequest): P
             at,
           ),
         );
-        noticeSeals.push(...(await writeNotices(trx, notices)));
+        noticeSeals.push(...(await writeNotices(trx, deps.store.dialect, notices)));
       }
       await appendToLedger(
         trx,
@@ -277,7 +277,7 @@ export async function answerOffer(
           { programId, relief, rescheduled: reschedules.length, ...acceptedText(relief, reschedules.length) },
           at,
         );
-        seals.push(...(await writeNotices(trx, [notice])));
+        seals.push(...(await writeNotices(trx, deps.store.dialect, [notice])));
       }
       await appendToLedger(trx, deps.store, seals, at);
       return { status, rescheduled: reschedules.length };

@@ -5,7 +5,7 @@ import { applyEvent, emptyFeatureState } from "../engine/features.ts";
 import { type CompiledPolicy, compiled } from "../engine/policy/compile.ts";
 import { shouldRedecide } from "../engine/triggers.ts";
 import type { Store, StoreDialect } from "../store/connect.ts";
-import { insertRows, type RowConflict } from "../store/rowInserts.ts";
+import { insertRows, type RowConflict, type RowsWritten } from "../store/rowInserts.ts";
 import type { ApiActionTable, Database, RefusedEventTable } from "../store/schema.ts";
 import { runShaped, statementChunks } from "../store/shapedStatements.ts";
 import { apiActionBodyHash } from "./actionLog.ts";
@@ -293,8 +293,7 @@ async function keysIn(
 /**
  * Appends these events to the event log, but for any whose key the log already holds, and
  * returns those keys: the events taken before. Nearly always none are, so each statement is first
- * tried whole; only when it appends fewer rows than it carries is it undone and the log searched
- * for the keys it holds.
+ * tried whole; only when it appends fewer rows than it carries is the log searched for the rest.
  */
 async function logNewEvents(
   trx: Transaction<Database>,
@@ -319,8 +318,15 @@ async function logNewEvents(
       EVENT_LOGGED_BEFORE,
     );
   for (const chunk of statementChunks(arrivals)) {
+    if (dialect === "sqlite") {
+      const written = await append(chunk);
+      if (written.count === chunk.length) continue;
+      for (const key of await loggedBeforeStatement(trx, chunk, written)) loggedBefore.add(key);
+      continue;
+    }
+    // PostgreSQL: undone to a savepoint and searched, where SQLite's rowids tell the rows apart.
     await sql`savepoint log_new_events`.execute(trx);
-    if ((await append(chunk)) === chunk.length) {
+    if ((await append(chunk)).count === chunk.length) {
       await sql`release savepoint log_new_events`.execute(trx);
       continue;
     }
@@ -329,12 +335,44 @@ async function logNewEvents(
     const taken = await keysIn(trx, dialect, "events", chunk);
     for (const key of taken) loggedBefore.add(key);
     const fresh = chunk.filter((a) => !taken.has(a.key));
-    if ((await append(fresh)) !== fresh.length)
-      // Another writer appended some of them since the search (PostgreSQL): the transaction
-      // fails, as a plain insert would have, and a retry finds them taken.
+    if ((await append(fresh)).count !== fresh.length)
+      // Another writer appended some of them since the search: the transaction fails, as a plain
+      // insert would have, and a retry finds them taken.
       throw new Error("event log: events of this batch were appended by another transaction meanwhile");
   }
   return loggedBefore;
+}
+
+/**
+ * SQLite: the keys of these events that were in the log before the statement that just appended
+ * the rest. A new row takes the next rowid after the table's highest, so the rows that statement
+ * wrote hold the `written.count` rowids up to its last; any other row with one of these keys was
+ * there before. A savepoint would tell them apart too, but would copy every index page the
+ * statement changes, on every statement, to be able to undo it.
+ */
+async function loggedBeforeStatement(
+  trx: Transaction<Database>,
+  chunk: readonly Arrival[],
+  written: RowsWritten,
+): Promise<string[]> {
+  const firstWritten =
+    written.lastRowId === undefined ? null : written.lastRowId - BigInt(written.count) + 1n;
+  const { rows } = await sql<{ account_id: string; event_id: string; row_id: number | bigint }>`
+    select account_id, event_id, rowid as row_id from events
+    where (account_id, event_id) in (${sql.join(chunk.map(({ event }) => sql`(${event.accountId}, ${event.id})`))})`.execute(
+    trx,
+  );
+  const before: string[] = [];
+  let fromStatement = 0;
+  for (const r of rows) {
+    if (firstWritten !== null && BigInt(r.row_id) >= firstWritten) fromStatement++;
+    else before.push(eventKey(r.account_id, r.event_id));
+  }
+  if (fromStatement !== written.count || before.length + fromStatement !== chunk.length)
+    throw new Error(
+      `event log: ${written.count} events appended but ${fromStatement} found after the last earlier row`,
+    );
+  return before;
 }
 
 /** An event whose key the log already holds is left as it is (logNewEvents counts what was written). */

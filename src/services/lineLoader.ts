@@ -110,6 +110,10 @@ export async function saveLines(
     }
     changedLines.push(line.row);
   }
+  // In key order, each statement changes a run of neighbouring pages rather than a row on most of
+  // the table's pages: on SQLite the upsert copies every page it changes into a statement journal
+  // (its update part aborts on error, whatever the insert's conflict clause says).
+  changedLines.sort((a, b) => (a.account_id < b.account_id ? -1 : a.account_id > b.account_id ? 1 : 0));
   await insertRows(trx, store.dialect, "credit_lines", changedLines, LINE_UPSERT);
 }
 

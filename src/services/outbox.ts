@@ -1,5 +1,6 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import { bodyHash } from "../engine/ledger.ts";
+import type { StoreDialect } from "../store/connect.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { statementChunks } from "../store/shapedStatements.ts";
 import type { Sealed } from "./writeSet.ts";
@@ -18,13 +19,15 @@ export function noticeBodyHash(n: OutboxTable): string {
  * there (a retried request) is skipped and not sealed twice.
  */
 export async function writeNotices(
-  trx: Transaction<Database> | Kysely<Database>,
+  trx: Transaction<Database>,
+  dialect: StoreDialect,
   notices: readonly OutboxTable[],
 ): Promise<Sealed[]> {
   const seals: Sealed[] = [];
   for (const chunk of statementChunks(notices)) {
-    const written = await trx
-      .insertInto("outbox")
+    // `or fail` as in insertRows: no statement journal; a failure rolls the transaction back.
+    const insert = trx.insertInto("outbox");
+    const written = await (dialect === "sqlite" ? insert.orFail() : insert)
       .values(chunk)
       .onConflict((oc) => oc.column("idempotency_key").doNothing())
       .returning("id")

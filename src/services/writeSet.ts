@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import type { Decision, DecisionInput, LineStatus } from "../engine/decide.ts";
 import { bodyHash, chainHash, type LedgerEntry } from "../engine/ledger.ts";
 import { formatYuan } from "../engine/money.ts";
@@ -373,10 +373,10 @@ export class WriteSet {
     );
   }
 
-  async flush(trx: Transaction<Database> | Kysely<Database>, store: Store): Promise<void> {
+  async flush(trx: Transaction<Database>, store: Store): Promise<void> {
     await insertRows(trx, store.dialect, "decisions", this.decisions);
     await insertRows(trx, store.dialect, "line_changes", this.lineChanges);
-    const noticeSeals = await writeNotices(trx, this.outbox);
+    const noticeSeals = await writeNotices(trx, store.dialect, this.outbox);
     await insertRows(trx, store.dialect, "drawdowns", this.drawdowns);
     await insertRows(trx, store.dialect, "rate_changes", this.rateChanges);
     for (let i = 0; i < this.withdrawn.length; i += ROWS_PER_STATEMENT) {
@@ -429,7 +429,7 @@ function reopenQueuedNotice(decision: DecisionTable, at: number): OutboxTable {
 
 /** Appends seals to the hash chain. The head row is locked so concurrent writers queue, never fork. */
 export async function appendToLedger(
-  trx: Transaction<Database> | Kysely<Database>,
+  trx: Transaction<Database>,
   store: Store,
   seals: readonly Sealed[],
   recordedAt: number,

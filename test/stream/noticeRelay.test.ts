@@ -76,7 +76,12 @@ function relaySuite(target: StoreTarget): void {
         },
         headroom.clock(),
       );
-      await appendToLedger(trx, headroom.store, await writeNotices(trx, [notice]), headroom.clock());
+      await appendToLedger(
+        trx,
+        headroom.store,
+        await writeNotices(trx, headroom.store.dialect, [notice]),
+        headroom.clock(),
+      );
     });
   });
 
