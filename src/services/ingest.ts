@@ -139,10 +139,17 @@ export async function ingestBatches(
     // Events taken before, accepted or refused: a replay of either changes nothing. A refusal
     // judged again would read the line as later events left it, and could accept, out of
     // order, a drawdown that was refused (a redelivered stream batch, a retried request).
+    // Only the kinds of event whose refusal is remembered (REMEMBERED_REFUSALS) are looked for
+    // among the refused: for most events no search at all.
     // The rest go into the event log as they are checked against it (logNewEvents): one search of
     // the log's key per event where a look-up and then an insert took two. The few this
     // transaction refuses leave the log again below, for the refused events.
-    const refusedBefore = await keysIn(trx, store.dialect, "refused_events", known);
+    const refusedBefore = await keysIn(
+      trx,
+      store.dialect,
+      "refused_events",
+      known.filter((a) => REMEMBERED_REFUSALS.has(a.event.type)),
+    );
     const candidates = known.filter((k) => !refusedBefore.has(k.key));
     for (const c of candidates) c.at = Date.parse(c.event.occurredAt);
     const loggedBefore = await logNewEvents(trx, store.dialect, candidates, recordedAt);
@@ -152,21 +159,37 @@ export async function ingestBatches(
     const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
     const consented = await bureauConsents(trx, store.dialect, lines, fresh);
     const refused: RefusedEventTable[] = [];
+    /** Taken out of the event log again: the refused, and events of an account whose opening was. */
+    const unlogged: EventKeyColumns[] = [];
     for (const arrival of fresh) {
       const { event, at } = arrival;
       let line = lines.get(event.accountId);
-      const borrowerId = line?.row.borrower_id ?? "";
-      const refusal =
-        line === undefined
-          ? refuseOpening(budgets, event)
-          : (refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy)) ??
-            refuseBureauData(
-              event,
-              borrowerId,
-              newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
-            ));
+      let refusal: string | null;
+      if (event.type === "account_opened")
+        refusal = line === undefined ? refuseOpening(budgets, event) : null;
+      else if (line === undefined) {
+        // Its account's opening was refused earlier in this group. Not remembered, as for any
+        // event of an account not open (above): sent again once the account is open, it is taken.
+        arrival.outcome = {
+          id: event.id,
+          status: "rejected",
+          reason: `account ${event.accountId} is not open`,
+        };
+        unlogged.push({ account_id: event.accountId, event_id: event.id });
+        continue;
+      } else {
+        const borrowerId = line.row.borrower_id;
+        refusal =
+          refuseDrawdown(line, event, budgets, compiled(contextFor(engine, event.accountId).policy)) ??
+          refuseBureauData(
+            event,
+            borrowerId,
+            newBorrowers.get(borrowerId)?.data.consentBureau ?? consented.has(borrowerId),
+          );
+      }
       if (refusal !== null) {
         arrival.outcome = { id: event.id, status: "rejected", reason: refusal };
+        unlogged.push({ account_id: event.accountId, event_id: event.id });
         refused.push({
           account_id: event.accountId,
           event_id: event.id,
@@ -211,7 +234,7 @@ export async function ingestBatches(
       repriceLine(writes, line, input, decision, key);
     }
 
-    await unlogRefused(trx, store.dialect, refused);
+    await unlog(trx, store.dialect, unlogged);
     await insertRows(trx, store.dialect, "refused_events", refused);
     if (newBorrowers.size > 0) {
       const rows = [...newBorrowers.values()].map((e) => ({
@@ -381,11 +404,14 @@ const EVENT_LOGGED_BEFORE: RowConflict<"events"> = {
   apply: (query) => query.onConflict((oc) => oc.columns(["account_id", "event_id"]).doNothing()),
 };
 
-/** Takes the events this transaction refused back out of the event log (as keysIn, by dialect). */
-async function unlogRefused(
+/** An event's key as the event log and the refused events hold it. */
+type EventKeyColumns = Pick<RefusedEventTable, "account_id" | "event_id">;
+
+/** Takes events this transaction did not take back out of the event log (as keysIn, by dialect). */
+async function unlog(
   trx: Transaction<Database>,
   dialect: StoreDialect,
-  refused: readonly RefusedEventTable[],
+  refused: readonly EventKeyColumns[],
 ): Promise<void> {
   if (dialect === "postgres") {
     if (refused.length === 0) return;
@@ -510,9 +536,7 @@ function refuseDrawdown(
 }
 
 /** A new line's initial limit is new committed credit: it must fit the committed-credit budgets. */
-function refuseOpening(budgets: BudgetBook, event: CreditEvent): string | null {
-  // The account's opening was itself refused earlier in this batch.
-  if (event.type !== "account_opened") return `account ${event.accountId} is not open`;
+function refuseOpening(budgets: BudgetBook, event: CreditEvent & { type: "account_opened" }): string | null {
   const scope = { accountId: event.accountId, region: event.data.region, segment: event.data.segment };
   const spent = budgets.spend(scope, "limit", event.data.initialLimit);
   if (!spent.ok) return `account refused: the ${spent.budget} credit budget has ${spent.room} fen left`;
@@ -523,6 +547,17 @@ const BUREAU_EVENTS: ReadonlySet<CreditEvent["type"]> = new Set([
   "bureau_inquiry",
   "external_loan_opened",
   "external_loan_closed",
+]);
+
+/**
+ * The kinds of event whose refusal is remembered in refused_events: refused by refuseOpening,
+ * refuseDrawdown and refuseBureauData. No other kind is ever refused but as "not open", which is
+ * not remembered.
+ */
+const REMEMBERED_REFUSALS: ReadonlySet<CreditEvent["type"]> = new Set([
+  "account_opened",
+  "drawdown",
+  ...BUREAU_EVENTS,
 ]);
 
 /** The borrowers (of lines with bureau events in this batch) who consented to bureau data. */

@@ -7,6 +7,7 @@ import { applyDueActions } from "../../src/services/dueActions.ts";
 import type { Headroom } from "../../src/services/headroom.ts";
 import { ingestEvents } from "../../src/services/ingest.ts";
 import { REVIEW_CHUNK, runReview } from "../../src/services/review.ts";
+import { eastLimitBudget } from "../support/budgets.ts";
 import { drawdown, due, fraud, inquiry, lenderOpened, opened, repaid } from "../support/events.ts";
 import { manualClock, storeTargets } from "../support/stores.ts";
 
@@ -95,6 +96,34 @@ for (const { target, skip } of targets) {
       expect(ids.map((r) => r.event_id)).toEqual(["a1-open", "q1", "q2", "q3"]);
       // Every taken event's decision was recorded once, under its own event.
       expect(await count("decisions")).toBe(3);
+    });
+
+    it("does not remember events refused because their account's opening was: sent again once it is open, they are taken", async () => {
+      await eastLimitBudget(headroom, 1_000_000);
+      const refusedOpening = await ingestEvents(headroom, [
+        opened("a1", T0),
+        inquiry("a1", "q1", T0 + DAY),
+        drawdown("a1", "d1", T0 + DAY, 100_000),
+      ]);
+      expect(refusedOpening.results).toMatchObject([
+        { status: "rejected", reason: expect.stringContaining("credit budget") },
+        { status: "rejected", reason: "account a1 is not open" },
+        { status: "rejected", reason: "account a1 is not open" },
+      ]);
+      // Only the opening is remembered; none of the three stays in the event log.
+      const refused = await headroom.store.db.selectFrom("refused_events").select("event_id").execute();
+      expect(refused.map((r) => r.event_id)).toEqual(["a1-open"]);
+      expect(await count("events")).toBe(0);
+
+      await eastLimitBudget(headroom, 10_000_000);
+      const again = await ingestEvents(headroom, [
+        { ...opened("a1", T0), id: "a1-open-2" },
+        opened("a1", T0),
+        inquiry("a1", "q1", T0 + DAY),
+        drawdown("a1", "d1", T0 + DAY, 100_000),
+      ]);
+      expect(again.results.map((r) => r.status)).toEqual(["accepted", "duplicate", "accepted", "accepted"]);
+      expect((await line("a1")).balance).toBe(100_000);
     });
 
     it("orders each account's events by event time within a batch", async () => {
