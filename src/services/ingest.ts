@@ -152,8 +152,11 @@ export async function ingestBatches(
     );
     const candidates = known.filter((k) => !refusedBefore.has(k.key));
     for (const c of candidates) c.at = Date.parse(c.event.occurredAt);
-    const loggedBefore = await logNewEvents(trx, store.dialect, candidates, recordedAt);
-    const fresh = inAccountOrder(candidates.filter((k) => !loggedBefore.has(k.key)));
+    // Logged in the order they will be taken: each account's events are neighbours in the log's
+    // key index, so appending them touches its pages in one sweep.
+    const ordered = inAccountOrder(candidates);
+    const loggedBefore = await logNewEvents(trx, store.dialect, ordered, recordedAt);
+    const fresh = loggedBefore.size === 0 ? ordered : ordered.filter((k) => !loggedBefore.has(k.key));
 
     const writes = new WriteSet(engine, recordedAt, budgets);
     const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
