@@ -414,20 +414,20 @@ type EventKeyColumns = Pick<RefusedEventTable, "account_id" | "event_id">;
 async function unlog(
   trx: Transaction<Database>,
   dialect: StoreDialect,
-  refused: readonly EventKeyColumns[],
+  events: readonly EventKeyColumns[],
 ): Promise<void> {
   if (dialect === "postgres") {
-    if (refused.length === 0) return;
-    const accounts = refused.map((r) => r.account_id);
-    const ids = refused.map((r) => r.event_id);
+    if (events.length === 0) return;
+    const accounts = events.map((e) => e.account_id);
+    const ids = events.map((e) => e.event_id);
     await sql`delete from events t using unnest(${accounts}::text[], ${ids}::text[]) as k(account_id, event_id)
       where t.account_id = k.account_id and t.event_id = k.event_id`.execute(trx);
     return;
   }
-  for (const chunk of statementChunks(refused)) {
+  for (const chunk of statementChunks(events)) {
     const keys: string[] = [];
     for (const r of chunk) keys.push(r.account_id, r.event_id);
-    await runShaped(trx, `${dialect}|unlog refused|${chunk.length}`, keys, () =>
+    await runShaped(trx, `${dialect}|unlog|${chunk.length}`, keys, () =>
       trx.deleteFrom("events").where((eb) =>
         eb(
           eb.refTuple("account_id", "event_id"),
