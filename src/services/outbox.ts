@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import { bodyHash } from "../engine/ledger.ts";
 import type { StoreDialect } from "../store/connect.ts";
+import { insertInTransaction } from "../store/rowInserts.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { statementChunks } from "../store/shapedStatements.ts";
 import type { Sealed } from "./writeSet.ts";
@@ -25,9 +26,7 @@ export async function writeNotices(
 ): Promise<Sealed[]> {
   const seals: Sealed[] = [];
   for (const chunk of statementChunks(notices)) {
-    // `or fail` as in insertRows: no statement journal; a failure rolls the transaction back.
-    const insert = trx.insertInto("outbox");
-    const written = await (dialect === "sqlite" ? insert.orFail() : insert)
+    const written = await insertInTransaction(trx, dialect, "outbox")
       .values(chunk)
       .onConflict((oc) => oc.column("idempotency_key").doNothing())
       .returning("id")

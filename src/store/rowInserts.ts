@@ -38,7 +38,7 @@ export async function insertRows<T extends Table>(
   rows: readonly Insertable<Database[T]>[],
   conflict?: RowConflict<T>,
 ): Promise<RowsWritten> {
-  if (!trx.isTransaction) throw new Error(`insert into ${table}: insertRows runs only in a transaction`);
+  requireTransaction(trx, table);
   const written: RowsWritten = { count: 0, lastRowId: undefined };
   const first = rows[0];
   if (first === undefined) return written;
@@ -46,8 +46,7 @@ export async function insertRows<T extends Table>(
   const shape = `${dialect}|insert ${table}(${columns.join(",")})|${conflict?.name ?? ""}`;
   for (const chunk of statementChunks(rows)) {
     const result = await runShaped(trx, `${shape}|${chunk.length}`, valuesOf(table, chunk, columns), () => {
-      const insert = trx.insertInto(table);
-      const query = (dialect === "sqlite" ? insert.orFail() : insert).values(chunk);
+      const query = insertInTransaction(trx, dialect, table).values(chunk);
       return conflict === undefined ? query : conflict.apply(query);
     });
     const count = Number(result.numAffectedRows ?? 0);
@@ -55,6 +54,25 @@ export async function insertRows<T extends Table>(
     if (count > 0) written.lastRowId = result.insertId;
   }
   return written;
+}
+
+/**
+ * An insert for a multi-row statement inside a transaction: `insert or fail` on SQLite, without a
+ * statement journal (insertRows says why); the transaction's rollback undoes a failure.
+ */
+export function insertInTransaction<T extends Table>(
+  trx: Transaction<Database>,
+  dialect: StoreDialect,
+  table: T,
+) {
+  requireTransaction(trx, table);
+  const insert = trx.insertInto(table);
+  return dialect === "sqlite" ? insert.orFail() : insert;
+}
+
+function requireTransaction(trx: Transaction<Database>, table: string): void {
+  if (!trx.isTransaction)
+    throw new Error(`insert into ${table}: multi-row inserts run only in a transaction`);
 }
 
 function valuesOf(table: string, rows: readonly object[], columns: readonly string[]): unknown[] {

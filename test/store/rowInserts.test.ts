@@ -61,7 +61,7 @@ for (const { target, skip } of targets) {
       // A Kysely that is not a transaction, as a careless caller would pass it.
       const db = headroom.store.db as unknown as Parameters<typeof insertRows<keyof Database & string>>[0];
       await expect(insertRows(db, headroom.store.dialect, "borrowers", [borrower("b1")])).rejects.toThrow(
-        /only in a transaction/,
+        /run only in a transaction/,
       );
       expect(await borrowerIds()).toEqual([]);
     });
