@@ -162,8 +162,8 @@ export async function ingestBatches(
     const newBorrowers = new Map<string, CreditEvent & { type: "account_opened" }>();
     const consented = await bureauConsents(trx, store.dialect, lines, fresh);
     const refused: RefusedEventTable[] = [];
-    /** Taken out of the event log again: the refused, and events of an account whose opening was. */
-    const unlogged: EventKeyColumns[] = [];
+    /** Events of an account whose opening this group refused: out of the log, not remembered. */
+    const notOpen: EventKeyColumns[] = [];
     for (const arrival of fresh) {
       const { event, at } = arrival;
       let line = lines.get(event.accountId);
@@ -178,7 +178,7 @@ export async function ingestBatches(
           status: "rejected",
           reason: `account ${event.accountId} is not open`,
         };
-        unlogged.push({ account_id: event.accountId, event_id: event.id });
+        notOpen.push({ account_id: event.accountId, event_id: event.id });
         continue;
       } else {
         const borrowerId = line.row.borrower_id;
@@ -192,7 +192,6 @@ export async function ingestBatches(
       }
       if (refusal !== null) {
         arrival.outcome = { id: event.id, status: "rejected", reason: refusal };
-        unlogged.push({ account_id: event.accountId, event_id: event.id });
         refused.push({
           account_id: event.accountId,
           event_id: event.id,
@@ -237,7 +236,7 @@ export async function ingestBatches(
       repriceLine(writes, line, input, decision, key);
     }
 
-    await unlog(trx, store.dialect, unlogged);
+    await unlog(trx, store.dialect, [...refused, ...notOpen]);
     await insertRows(trx, store.dialect, "refused_events", refused);
     if (newBorrowers.size > 0) {
       const rows = [...newBorrowers.values()].map((e) => ({
